@@ -1,0 +1,68 @@
+"""Shared command-line behaviour: quiet Prefect set-up, one-line errors, --debug tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Callable
+
+from sparkify.secrets import redact
+
+# Before Prefect is imported: no telemetry from a throwaway local server.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+class _OneLineRecords(logging.Filter):
+    """Without --debug, log records keep their first line and lose their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info or record.exc_text:
+            record.exc_info, record.exc_text = None, None
+        message = record.getMessage()
+        record.msg, record.args = redact(message.splitlines()[0] if message else message), None
+        return True
+
+
+def quiet_logging(debug: bool) -> None:
+    """Keep Prefect's progress lines; drop tracebacks and third-party noise unless --debug."""
+    if debug:
+        return
+    one_line = _OneLineRecords()
+    for name in list(logging.root.manager.loggerDict) + [""]:
+        logger = logging.getLogger(name)
+        for handler in logger.handlers:
+            handler.addFilter(one_line)
+    for noisy in ("docket", "great_expectations", "botocore", "urllib3", "prefect.server",
+                  "uvicorn", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--debug", action="store_true", help="full tracebacks on failure")
+
+
+def run_command(main: Callable[[argparse.Namespace], int], parser: argparse.ArgumentParser,
+                argv: list[str] | None = None) -> int:
+    """Parse, run, and turn any failure into one line on stderr and a non-zero exit."""
+    args = parser.parse_args(argv)
+    import prefect  # noqa: F401  (configures Prefect's logging, which quiet_logging adjusts)
+
+    quiet_logging(args.debug)
+    try:
+        return main(args)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or exc.__class__.__name__
+    return redact(text.splitlines()[0])

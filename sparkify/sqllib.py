@@ -1,0 +1,64 @@
+"""SQL statements live in files under sql/; this is the one place that picks an engine's version.
+
+Lookup of a statement name such as `ddl/songplay`: first `sql/<engine>/<name>.sql` (the
+engine's own dialect), then `sql/<name>.sql` (shared by every engine). Engine differences are
+therefore files, never conditionals in the pipeline code.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
+ENGINES = ("postgres", "redshift")
+
+# Creation order: staging and bookkeeping first, then dimensions, then the fact.
+TABLES = (
+    "staging_events", "staging_songs", "load_errors", "load_ledger",
+    "users", "artist", "song", "time", "songplay", "staged_plays",
+)
+STAR_TABLES = ("songplay", "users", "song", "artist", "time")
+
+# The transform, in order: dimensions from staging, then the fact, then time from the fact.
+TRANSFORM_STEPS = (
+    "star/users_remove_restaged", "star/users",
+    "star/artist_remove_restaged", "star/artist",
+    "star/song_remove_restaged", "star/song",
+    "star/songplay_rematch", "star/songplay",
+    "star/time",
+)
+
+
+def quote_literal(value: str) -> str:
+    """A SQL string literal (for values formatted into statements, such as S3 URIs)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+class SqlLibrary:
+    """Reads statements for one engine, falling back to the shared ones."""
+
+    def __init__(self, engine: str, root: Path = SQL_ROOT) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+        self.engine = engine
+        self.root = root
+
+    def path(self, name: str) -> Path:
+        for candidate in (self.root / self.engine / f"{name}.sql", self.root / f"{name}.sql"):
+            if candidate.is_file():
+                return candidate
+        raise FileNotFoundError(f"no SQL file for {name!r} ({self.engine})")
+
+    def text(self, name: str, **params: str) -> str:
+        """The statement, with `{param}` placeholders filled in (values already quoted)."""
+        sql = _read(self.path(name)).strip().rstrip(";")
+        return sql.format(**params) if params else sql
+
+    def ddl(self, table: str) -> str:
+        return self.text(f"ddl/{table}")
+
+
+@lru_cache(maxsize=None)
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")

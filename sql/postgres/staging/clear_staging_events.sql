@@ -1,0 +1,2 @@
+-- PostgreSQL's TRUNCATE is transactional: a failed load rolls it back.
+TRUNCATE staging_events

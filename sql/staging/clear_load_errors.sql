@@ -1,0 +1,1 @@
+DELETE FROM load_errors WHERE table_name = {table}

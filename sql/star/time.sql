@@ -1,0 +1,25 @@
+INSERT INTO time (start_time, hour, day, week, month, year, weekday)
+WITH play_times AS (
+    SELECT DISTINCT start_time
+    FROM songplay
+),
+
+new_play_times AS (
+    SELECT play_times.start_time
+    FROM play_times
+    WHERE NOT EXISTS (
+        SELECT 1 FROM time WHERE time.start_time = play_times.start_time
+    )
+)
+
+-- EXTRACT returns numeric on PostgreSQL and integers on Redshift: cast for one schema.
+-- week is the ISO week; weekday counts from 0 = Sunday.
+SELECT
+    start_time,
+    CAST(EXTRACT(HOUR FROM start_time) AS SMALLINT) AS hour,
+    CAST(EXTRACT(DAY FROM start_time) AS SMALLINT) AS day,
+    CAST(EXTRACT(WEEK FROM start_time) AS SMALLINT) AS week,
+    CAST(EXTRACT(MONTH FROM start_time) AS SMALLINT) AS month,
+    CAST(EXTRACT(YEAR FROM start_time) AS SMALLINT) AS year,
+    CAST(EXTRACT(DOW FROM start_time) AS SMALLINT) AS weekday
+FROM new_play_times

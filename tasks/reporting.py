@@ -1,0 +1,97 @@
+"""Reporting: row counts, plays matched, seconds per step; as artifacts and a printed summary."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NONE
+from prefect.logging import get_run_logger
+
+from sparkify.errors import MalformedRecordError
+from sparkify.profiles import RuntimeSpec
+from sparkify.sqllib import STAR_TABLES
+from sparkify.warehouse import StageResult
+from tasks.retries import IO_RETRIES, IO_RETRY_DELAYS, retry_on_transient
+
+REPORTED_TABLES = ("staging_events", "staging_songs", *STAR_TABLES, "load_errors")
+
+
+@dataclass
+class StepClock:
+    """Seconds per pipeline step, measured around the flow's calls."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    rows: dict[str, int]
+    matched_plays: int
+    seconds: dict[str, float]
+    staged: dict[str, int]
+    malformed: int
+
+    def text(self) -> str:
+        width = max(len(t) for t in self.rows)
+        lines = ["Sparkify ELT finished.", "", "rows per table:"]
+        lines += [f"  {table:<{width}}  {count:>10,}" for table, count in self.rows.items()]
+        lines.append(f"plays matched to a song: {self.matched_plays:,} of "
+                     f"{self.rows.get('songplay', 0):,}")
+        if self.malformed:
+            lines.append(f"malformed records kept in load_errors: {self.malformed:,}")
+        lines += ["", "seconds per step:"]
+        lines += [f"  {step:<{width}}  {secs:>10.2f}" for step, secs in self.seconds.items()]
+        return "\n".join(lines)
+
+
+@task
+def check_error_budget(results: list[StageResult], max_errors: int) -> int:
+    """Fail the run when both staging loads together exceed --max-errors."""
+    errors = [e for result in results for e in result.errors]
+    if len(errors) > max_errors:
+        raise MalformedRecordError(
+            f"{len(errors)} malformed records (first: {errors[0].describe()}); "
+            f"more than --max-errors {max_errors}")
+    return len(errors)
+
+
+@task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+      retry_condition_fn=retry_on_transient)
+def summarize_run(spec: RuntimeSpec, staged: list[StageResult], clock: StepClock) -> RunSummary:
+    """Count every table, publish the counts and timings as artifacts, return the summary."""
+    warehouse = spec.warehouse()
+    rows = warehouse.row_counts(REPORTED_TABLES)
+    matched = warehouse.query("SELECT COUNT(*) FROM songplay WHERE song_id IS NOT NULL")[0][0]
+    summary = RunSummary(rows, int(matched), dict(clock.seconds),
+                         {r.table: r.rows for r in staged}, sum(len(r.errors) for r in staged))
+    _publish(summary)
+    get_run_logger().info("row counts: %s", rows)
+    return summary
+
+
+def _publish(summary: RunSummary) -> None:
+    create_table_artifact(
+        key="sparkify-row-counts",
+        table=[{"table": t, "rows": n} for t, n in summary.rows.items()],
+        description=f"Rows per table; {summary.matched_plays} plays matched to a song",
+    )
+    create_table_artifact(
+        key="sparkify-step-seconds",
+        table=[{"step": s, "seconds": round(v, 3)} for s, v in summary.seconds.items()],
+        description="Seconds per pipeline step",
+    )
+    create_markdown_artifact(key="sparkify-run-summary", markdown=f"```\n{summary.text()}\n```",
+                             description="Sparkify ELT run summary")
