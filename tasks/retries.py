@@ -5,7 +5,7 @@ from __future__ import annotations
 from sparkify.errors import is_transient
 
 IO_RETRIES = 2
-IO_RETRY_DELAYS = [2, 10]
+IO_RETRY_DELAYS = [1, 5]
 
 
 def retry_on_transient(task, task_run, state) -> bool:
