@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import boto3
@@ -19,6 +20,9 @@ PGDATA_DIR = STATE_DIR / "pgdata"
 EMULATOR_BUCKET = "sparkify-local"
 EMULATOR_REGION = "us-west-2"
 EMBEDDED_DATABASE = "sparkify"
+
+# pgserver asks platformdirs for a runtime dir it does not use; the warning is only noise.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
 def free_port() -> int:
@@ -125,3 +129,34 @@ class EmbeddedPostgres:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _main(argv: list[str]) -> int:
+    """`python -m sparkify.local query "SQL"` or `psql`: use the embedded warehouse after a run."""
+    import argparse
+
+    import pgserver
+
+    parser = argparse.ArgumentParser(prog="python -m sparkify.local")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("query", help="run one SQL statement and print the rows").add_argument("sql")
+    commands.add_parser("psql", help="an interactive psql on the embedded database")
+    commands.add_parser("url", help="print the libpq URL (valid while the server runs)")
+    args = parser.parse_args(argv)
+    if not (PGDATA_DIR / "PG_VERSION").exists():
+        print(f"error: no embedded warehouse in {PGDATA_DIR} yet: run `make run` first",
+              file=sys.stderr)
+        return 1
+    with EmbeddedPostgres() as embedded:
+        if args.command == "url":
+            print(embedded.url)
+            return 0
+        psql = Path(pgserver.__file__).parent / "pginstall" / "bin" / "psql"
+        command = [str(psql), "-h", str(embedded.data_dir), "-U", "postgres", embedded.database]
+        if args.command == "query":
+            command += ["-c", args.sql]
+        return subprocess.call(command)
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))
