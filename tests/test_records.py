@@ -1,0 +1,70 @@
+"""Source lines to COPY rows: JSONPaths, type conversion, escaping, line numbering."""
+
+from __future__ import annotations
+
+import pytest
+
+from sparkify.errors import SourceError
+from sparkify.records import (
+    DEFAULT_JSONPATHS, STAGING_EVENTS, SongsMapper, copy_lines, events_mapper, load_jsonpaths,
+    parse_jsonpath,
+)
+
+
+@pytest.mark.parametrize("path, steps", [
+    ("$['userId']", ("userId",)),
+    ('$["user id"]', ("user id",)),
+    ("$.a.b[0]", ("a", "b", 0)),
+    ("$['a']['b']", ("a", "b")),
+])
+def test_parse_jsonpath(path, steps):
+    assert parse_jsonpath(path) == steps
+
+
+def test_jsonpaths_must_match_the_column_count():
+    with pytest.raises(SourceError, match="2 JSONPaths for the 18 columns of staging_events"):
+        load_jsonpaths(b'{"jsonpaths": ["$.a", "$.b"]}', "s3://b/p.json", STAGING_EVENTS)
+    with pytest.raises(SourceError, match="s3://b/p.json: not a JSONPaths file"):
+        load_jsonpaths(b'{"paths": []}', "s3://b/p.json", STAGING_EVENTS)
+
+
+def _events(body: bytes):
+    errors = []
+    mapper = events_mapper(load_jsonpaths(DEFAULT_JSONPATHS, "default", STAGING_EVENTS))
+    return list(copy_lines(body, "s3://b/k.json", mapper, errors.append)), errors
+
+
+def test_event_line_becomes_copy_text_with_escapes_and_nulls():
+    rows, errors = _events(b'{"artist": "A\\\\B\\tC", "ts": 1541105830796.0, "userId": 39,'
+                           b' "sessionId": "12", "length": "1.5"}\r\n')
+    assert errors == []
+    fields = rows[0].rstrip("\n").split("\t")
+    columns = dict(zip(STAGING_EVENTS.column_names, fields))
+    assert columns["artist"] == "A\\\\B\\tC"  # backslash and tab escaped for COPY
+    assert columns["ts"] == "1541105830796"
+    assert columns["user_id"] == "39"
+    assert columns["session_id"] == "12"
+    assert columns["length"] == "1.5"
+    assert columns["song"] == "\\N"
+
+
+def test_bad_lines_are_numbered_and_blank_lines_skipped():
+    body = b'{"ts": 1}\n\n  \n{"ts": "soon"}\n"just a string"\n{"ts": 2\n{"ts": 9223372036854775808}\n'
+    rows, errors = _events(body)
+    assert len(rows) == 1
+    assert [(e.line_number, e.reason.split(" ")[0]) for e in errors] == [
+        (4, "key"), (5, "not"), (6, "not"), (7, "key")]
+    assert "key 'ts': expected an integer, got \"soon\"" == errors[0].reason
+    assert errors[1].reason.startswith("not a JSON object")
+    assert errors[2].reason.startswith("not valid JSON")
+    assert "out of range for bigint" in errors[3].reason
+
+
+def test_songs_map_keys_case_insensitively():
+    errors = []
+    line = b'{"SONG_ID": "S1", "Title": "T", "artist_name": "N", "Year": 1999, "Duration": 1}'
+    rows = list(copy_lines(line, "k", SongsMapper(), errors.append))
+    columns = dict(zip(SongsMapper().table.column_names, rows[0].rstrip("\n").split("\t")))
+    assert (columns["song_id"], columns["title"], columns["year"], columns["duration"]) == (
+        "S1", "T", "1999", "1.0")
+    assert errors == []
