@@ -16,15 +16,21 @@ ENGINES = ("postgres", "redshift")
 # Creation order: staging and bookkeeping first, then dimensions, then the fact.
 TABLES = (
     "staging_events", "staging_songs", "load_errors", "load_ledger",
-    "users", "artist", "song", "time", "songplay", "staged_plays",
+    "users", "artist", "song", "time", "songplay",
+    "song_records", "songplay_source", "user_latest_event", "play_matches",
+    "staged_plays", "newer_user_events",
 )
 STAR_TABLES = ("songplay", "users", "song", "artist", "time")
 
 # The transform, in order: dimensions from staging, then the fact, then time from the fact.
 TRANSFORM_STEPS = (
-    "star/users_remove_restaged", "star/users",
+    "star/song_records",
     "star/artist_remove_restaged", "star/artist",
     "star/song_remove_restaged", "star/song",
+    "star/users_remove_superseded", "star/users",
+    "star/user_latest_event_remove_superseded", "star/user_latest_event",
+    "star/songplay_source",
+    "star/play_matches_clear", "star/play_matches",
     "star/songplay_rematch", "star/songplay",
     "star/time",
 )

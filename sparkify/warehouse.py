@@ -34,6 +34,7 @@ class StageResult:
     objects: int = 0
     rows: int = 0
     errors: list[LoadError] = field(default_factory=list)
+    rows_by_key: dict[str, int] = field(default_factory=dict)  # for the load ledger
     seconds: float = 0.0
 
 
@@ -169,6 +170,7 @@ class Warehouse:
         for done, (obj, body) in enumerate(fetch_in_order(store, source.objects), start=1):
             lines = list(copy_lines(body, obj.uri, source.mapper, on_error))
             result.rows += len(lines)
+            result.rows_by_key[obj.key] = len(lines)
             if progress:
                 progress(done, result.rows)
             yield "".join(lines).encode("utf-8")

@@ -1,13 +1,20 @@
 INSERT INTO artist (artist_id, name, location, latitude, longitude)
-WITH artist_records AS (
-    SELECT
-        artist_id,
-        NULLIF(artist_name, '') AS name,
-        NULLIF(artist_location, '') AS location,
-        artist_latitude AS latitude,
-        artist_longitude AS longitude
+WITH restaged_artists AS (
+    SELECT DISTINCT artist_id
     FROM staging_songs
     WHERE NULLIF(artist_id, '') IS NOT NULL
+),
+
+artist_records AS (
+    SELECT
+        song_records.artist_id,
+        song_records.artist_name AS name,
+        song_records.artist_location AS location,
+        song_records.artist_latitude AS latitude,
+        song_records.artist_longitude AS longitude
+    FROM song_records
+    INNER JOIN restaged_artists
+        ON restaged_artists.artist_id = song_records.artist_id
 ),
 
 -- An artist repeated with different details: keep the most complete record (a location,

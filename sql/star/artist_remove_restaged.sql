@@ -1,4 +1,4 @@
--- Artists seen in this load are rebuilt below from their staged records.
+-- Artists staged now are rebuilt below from all their kept records.
 DELETE FROM artist
 USING (
     SELECT DISTINCT artist_id

@@ -1,4 +1,4 @@
--- Songs seen in this load are rebuilt below from their staged records.
+-- Songs staged now are rebuilt below from all their kept records.
 DELETE FROM song
 USING (
     SELECT DISTINCT song_id

@@ -1,0 +1,13 @@
+-- Malformed source records tolerated by --max-errors, as of each staging table's latest load.
+-- DISTSTYLE AUTO: a handful of rows, never joined; Redshift keeps it on every node while it
+-- is small and spreads it evenly if it ever grows.
+CREATE TABLE IF NOT EXISTS load_errors (
+    run_id      VARCHAR(256) NOT NULL,
+    table_name  VARCHAR(256) NOT NULL,
+    source_key  VARCHAR(1024) NOT NULL,
+    line_number INTEGER NOT NULL,
+    reason      VARCHAR(1024) NOT NULL,
+    raw_text    VARCHAR(1024),
+    logged_at   TIMESTAMP NOT NULL DEFAULT GETDATE()
+)
+DISTSTYLE AUTO

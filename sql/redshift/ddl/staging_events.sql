@@ -1,0 +1,29 @@
+-- One row per event line, columns in the order of log_json_path.json: COPY maps the i-th
+-- JSONPath to the i-th listed column. ts stays epoch milliseconds (staged_plays converts it).
+-- VARCHAR lengths are bytes on Redshift: 1024 for free text (names, titles, user agents,
+-- multi-byte), 256 (Redshift's TEXT) for keys and codes.
+-- DISTSTYLE EVEN: rebuilt by every run and read whole; its one join (song = title) meets
+-- staging_songs, which is on every node, so no key would save a redistribution, and EVEN
+-- avoids the skew of a key that is NULL for every non-play event. No sort key: the table is
+-- scanned in full and sorting would only slow the COPY.
+CREATE TABLE IF NOT EXISTS staging_events (
+    artist          VARCHAR(1024),
+    auth            VARCHAR(256),
+    first_name      VARCHAR(256),
+    gender          VARCHAR(256),
+    item_in_session INTEGER,
+    last_name       VARCHAR(256),
+    length          DOUBLE PRECISION,
+    level           VARCHAR(256),
+    location        VARCHAR(1024),
+    method          VARCHAR(256),
+    page            VARCHAR(256),
+    registration    DOUBLE PRECISION,
+    session_id      INTEGER,
+    song            VARCHAR(1024),
+    status          INTEGER,
+    ts              BIGINT,
+    user_agent      VARCHAR(1024),
+    user_id         VARCHAR(256)
+)
+DISTSTYLE EVEN

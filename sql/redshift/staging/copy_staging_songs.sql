@@ -1,0 +1,19 @@
+-- Server-side load from S3 with the cluster's IAM role; one song object per line.
+-- FROM is a key prefix ending in '/' (a prefix matches every key that starts with it), or a
+-- manifest listing exactly the discovered keys.
+-- JSON 'auto ignorecase': keys match the column names case-insensitively (plain 'auto' is
+-- case-sensitive and would load differently-cased keys as NULL).
+-- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
+-- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
+COPY staging_songs (
+    num_songs, artist_id, artist_latitude, artist_longitude, artist_location,
+    artist_name, song_id, title, duration, year
+)
+FROM {source}
+IAM_ROLE {role_arn}
+FORMAT AS JSON 'auto ignorecase'
+{manifest}
+REGION {region}
+COMPUPDATE OFF
+STATUPDATE OFF
+MAXERROR {max_errors}
