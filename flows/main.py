@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -14,11 +15,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 
 from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is imported)
 from prefect import flow  # noqa: E402
+from prefect.logging import get_run_logger  # noqa: E402
 from prefect.runtime import flow_run  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
 from sparkify.profiles import default_data_dir, open_runtime  # noqa: E402
-from tasks.discovery import discover_sources, seed_emulator  # noqa: E402
+from tasks.discovery import discover_sources, seed_emulator, select_new_objects  # noqa: E402
 from tasks.reporting import RunSummary, StepClock, check_error_budget, summarize_run  # noqa: E402
 from tasks.staging import create_tables, stage_events, stage_songs  # noqa: E402
 from tasks.transform import transform_star  # noqa: E402
@@ -32,8 +34,11 @@ def elt(
     config: str | None = None,
     max_errors: int = 0,
     quality: Literal["fail", "warn"] = "fail",
+    full_refresh: bool = False,
+    start: date | None = None,
+    end: date | None = None,
 ) -> RunSummary:
-    """Load the S3 sources into the staging tables and build the star schema from them."""
+    """Load what is new in the S3 sources and fold it into the star schema."""
     clock = StepClock()
     run_id = str(flow_run.get_id() or "local")
     with open_runtime(data_dir=data, source=source, warehouse_url=warehouse_url,
@@ -42,17 +47,27 @@ def elt(
             with clock.step("seed emulator"):
                 seed_emulator(spec, data or str(default_data_dir()))
         with clock.step("discover"):
-            sources = discover_sources(spec)
-        with clock.step("create tables"):
-            create_tables(spec)
-        with clock.step("stage"):
-            events = stage_events.submit(spec, sources.events, sources.jsonpaths, max_errors, run_id)
-            songs = stage_songs.submit(spec, sources.songs, max_errors, run_id)
-            staged = [events.result(), songs.result()]
-            check_error_budget(staged, max_errors)
-        with clock.step("transform"):
-            transform_star(spec)
-        return summarize_run(spec, staged, clock)
+            found = discover_sources(spec, start, end)
+        with spec.warehouse().exclusive(on_wait=_say_waiting):
+            with clock.step("create tables"):
+                create_tables(spec)
+            to_load = select_new_objects(spec, found, full_refresh)
+            if to_load.is_empty:
+                get_run_logger().info("nothing new to load: every source object is in the ledger")
+                return summarize_run(spec, [], clock)
+            with clock.step("stage"):
+                events = stage_events.submit(spec, to_load.events, to_load.jsonpaths, max_errors,
+                                             run_id)
+                songs = stage_songs.submit(spec, to_load.songs, max_errors, run_id)
+                staged = [events.result(), songs.result()]
+                check_error_budget(staged, max_errors)
+            with clock.step("transform"):
+                transform_star(spec, to_load, staged, full_refresh, run_id)
+            return summarize_run(spec, staged, clock)
+
+
+def _say_waiting() -> None:
+    get_run_logger().warning("another ELT run is loading this warehouse: waiting for it to finish")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="tolerate up to N malformed source records, kept in load_errors")
     parser.add_argument("--quality", choices=("fail", "warn"), default="fail",
                         help="what a failed quality check does (default: fail)")
+    parser.add_argument("--full-refresh", action="store_true",
+                        help="rebuild the star from every source object, ignoring the ledger")
+    parser.add_argument("--start", metavar="DATE", type=date.fromisoformat,
+                        help="backfill: load the log objects from this day (YYYY-MM-DD) ...")
+    parser.add_argument("--end", metavar="DATE", type=date.fromisoformat,
+                        help="... to this day, inclusive")
     parser.add_argument("--dry-run", action="store_true",
                         help="print every SQL statement, secrets redacted, and touch nothing")
     cli.add_common_arguments(parser)
@@ -78,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(args: argparse.Namespace) -> int:
     if args.max_errors < 0:
         raise ValueError("--max-errors must be 0 or more")
+    if (args.start is None) != (args.end is None):
+        raise ValueError("a backfill needs both --start and --end")
+    if args.full_refresh and args.start:
+        raise ValueError("--full-refresh reloads everything: it cannot be combined with --start/--end")
     if args.dry_run:
         from tasks.dry_run import print_plan
 
@@ -87,6 +112,7 @@ def main(args: argparse.Namespace) -> int:
         data=args.data, source=args.source,
         warehouse_url=SecretStr(args.warehouse_url) if args.warehouse_url else None,
         config=args.config, max_errors=args.max_errors, quality=args.quality,
+        full_refresh=args.full_refresh, start=args.start, end=args.end,
     )
     print(summary.text())
     return 0

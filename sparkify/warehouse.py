@@ -129,6 +129,34 @@ class Warehouse:
         for table in STAR_TABLES:
             self.run(cur, "staging/analyze", table=table)
 
+    @contextmanager
+    def exclusive(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the warehouse's ELT lock for the block; waits while another run holds it."""
+        key = quote_literal(f"sparkify-elt:{self.schema}")
+        conn = self.connect()
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(self.sql.text("lock/try_acquire", key=key))
+                if not cur.fetchone()[0]:
+                    if on_wait:
+                        on_wait()
+                    cur.execute(self.sql.text("lock/acquire", key=key))
+            yield
+        finally:
+            conn.close()  # closing the session releases the lock
+
+    def loaded_objects(self) -> dict[str, str]:
+        """The load ledger: ETag of every source object loaded, by key."""
+        return dict(self.query(self.sql.text("ledger/loaded_objects")))
+
+    def record_loaded(self, cur, ledger_rows: list[tuple]) -> None:
+        """Ledger rows (key, etag, size, rows, run_id, loaded_at), in the caller's transaction."""
+        for start in range(0, len(ledger_rows), 1000):
+            chunk = ledger_rows[start:start + 1000]
+            cur.execute(self.sql.text("ledger/forget_objects"), (tuple(r[0] for r in chunk),))
+            psycopg2.extras.execute_values(cur, self.sql.text("ledger/record_objects"), chunk)
+
     def row_counts(self, tables: Iterable[str]) -> dict[str, int]:
         parts = " UNION ALL ".join(
             f"SELECT {quote_literal(t)}, COUNT(*) FROM {t}" for t in tables

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 from prefect import task
@@ -26,6 +28,13 @@ class DiscoveredSources:
     @property
     def total_bytes(self) -> int:
         return sum(o.size for o in self.events) + sum(o.size for o in self.songs)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.events and not self.songs
+
+
+DAILY_LOG = re.compile(r"(\d{4})-(\d{2})-(\d{2})-events\.json$")
 
 
 @task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
@@ -51,14 +60,21 @@ def seed_emulator(spec: RuntimeSpec, data_dir: str) -> int:
 
 @task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
       retry_condition_fn=retry_on_transient)
-def discover_sources(spec: RuntimeSpec) -> DiscoveredSources:
-    """List the event and song objects, check the JSONPaths file, publish what was found."""
+def discover_sources(spec: RuntimeSpec, start: date | None = None,
+                     end: date | None = None) -> DiscoveredSources:
+    """List the event and song objects, check the JSONPaths file, publish what was found.
+
+    With a backfill window (`start`..`end`, inclusive) only the log objects of those days are
+    listed, from the log_data/YYYY/MM/YYYY-MM-DD-events.json layout.
+    """
     store = spec.store()
     logs, songs = S3Location.parse(spec.log_data), S3Location.parse(spec.song_data)
     jsonpaths = S3Location.parse(spec.log_jsonpath)
     for bucket in sorted({logs.bucket, songs.bucket, jsonpaths.bucket}):
         store.ensure_bucket(bucket)
-    found = DiscoveredSources(store.list_objects(logs), store.list_objects(songs),
+    events = _events_in_window(store, logs, start, end) if (start or end) else \
+        store.list_objects(logs)
+    found = DiscoveredSources(events, store.list_objects(songs),
                               _jsonpaths_object(store, jsonpaths))
     for name, objects, location in (("log_data", found.events, logs),
                                     ("song_data", found.songs, songs)):
@@ -68,11 +84,55 @@ def discover_sources(spec: RuntimeSpec) -> DiscoveredSources:
     return found
 
 
+def _events_in_window(store, logs: S3Location, start: date | None,
+                      end: date | None) -> list[SourceObject]:
+    if start is None or end is None or start > end:
+        raise SourceError(f"a backfill needs --start <= --end, got {start} .. {end}")
+    found: list[SourceObject] = []
+    month = date(start.year, start.month, 1)
+    while month <= end:
+        found += [obj for obj in store.list_objects(logs.child(f"{month:%Y/%m}"))
+                  if start <= (_day_of(obj.key) or date.min) <= end]
+        month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return found
+
+
+def _day_of(key: str) -> date | None:
+    """The day in a log_data/YYYY/MM/YYYY-MM-DD-events.json key, if it has one."""
+    match = DAILY_LOG.search(key)
+    try:
+        return date(*map(int, match.groups())) if match else None
+    except ValueError:
+        return None
+
+
 def _jsonpaths_object(store, location: S3Location) -> SourceObject:
     head = store.head(location.bucket, location.prefix)
     if head is None:
         raise SourceError(f"JSONPaths file not found: {location.uri}")
     return head
+
+
+@task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+      retry_condition_fn=retry_on_transient)
+def select_new_objects(spec: RuntimeSpec, found: DiscoveredSources,
+                       full_refresh: bool) -> DiscoveredSources:
+    """Keep the objects that are new or changed since the load ledger last saw them."""
+    if full_refresh:
+        return found
+    ledger = spec.warehouse().loaded_objects()
+    selected = replace(found, events=[o for o in found.events if ledger.get(o.uri) != o.etag],
+                       songs=[o for o in found.songs if ledger.get(o.uri) != o.etag])
+    rows = [{"objects": name, "found": len(all_), "new": sum(o.uri not in ledger for o in all_),
+             "changed": sum(o.uri in ledger for o in new), "to load": len(new)}
+            for name, all_, new in (("log_data", found.events, selected.events),
+                                    ("song_data", found.songs, selected.songs))]
+    create_table_artifact(key="sparkify-ledger-delta", table=rows,
+                          description="Source objects new or changed since the last load")
+    get_run_logger().info("to load: %d of %d event objects, %d of %d song objects (ledger)",
+                          len(selected.events), len(found.events), len(selected.songs),
+                          len(found.songs))
+    return selected
 
 
 def _publish(found: DiscoveredSources, logs: S3Location, songs: S3Location) -> None:

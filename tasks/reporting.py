@@ -46,7 +46,10 @@ class RunSummary:
 
     def text(self) -> str:
         width = max(len(t) for t in self.rows)
-        lines = ["Sparkify ELT finished.", "", "rows per table:"]
+        lines = ["Sparkify ELT finished."]
+        if not self.staged:
+            lines.append("nothing new to load: every source object is already in load_ledger")
+        lines += ["", "rows per table:"]
         lines += [f"  {table:<{width}}  {count:>10,}" for table, count in self.rows.items()]
         lines.append(f"plays matched to a song: {self.matched_plays:,} of "
                      f"{self.rows.get('songplay', 0):,}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 from prefect import task
 from prefect.cache_policies import NONE
@@ -10,22 +11,35 @@ from prefect.logging import get_run_logger
 
 from sparkify.profiles import RuntimeSpec
 from sparkify.sqllib import TRANSFORM_STEPS
+from sparkify.warehouse import StageResult
+from tasks.discovery import DiscoveredSources
 from tasks.retries import IO_RETRIES, IO_RETRY_DELAYS, retry_on_transient
 
 
 @task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
       retry_condition_fn=retry_on_transient)
-def transform_star(spec: RuntimeSpec) -> dict[str, dict[str, float]]:
-    """Run the star statements in order; any failure rolls every star table back."""
+def transform_star(spec: RuntimeSpec, loaded: DiscoveredSources, staged: list[StageResult],
+                   full_refresh: bool, run_id: str) -> dict[str, dict[str, float]]:
+    """Run the star statements in order and record the ledger; a failure rolls all of it back."""
     logger = get_run_logger()
     warehouse = spec.warehouse()
     steps: dict[str, dict[str, float]] = {}
     with warehouse.transaction() as cur:
+        if full_refresh:
+            warehouse.run(cur, "refresh/clear_star")
         for name in TRANSFORM_STEPS:
             started = time.perf_counter()
             rows = warehouse.run(cur, name)
             seconds = time.perf_counter() - started
             steps[name.split("/")[-1]] = {"rows": rows, "seconds": seconds}
             logger.info("%s: %d rows in %.2fs", name, rows, seconds)
+        warehouse.record_loaded(cur, _ledger_rows(loaded, staged, run_id))
         warehouse.analyze_star(cur)
     return steps
+
+
+def _ledger_rows(loaded: DiscoveredSources, staged: list[StageResult], run_id: str) -> list[tuple]:
+    rows_by_key = {key: rows for result in staged for key, rows in result.rows_by_key.items()}
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    return [(obj.uri, obj.etag, obj.size, rows_by_key.get(obj.key), run_id, loaded_at)
+            for obj in (*loaded.events, *loaded.songs)]

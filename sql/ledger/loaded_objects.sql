@@ -1,0 +1,1 @@
+SELECT source_key, etag FROM load_ledger

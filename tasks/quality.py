@@ -1,0 +1,60 @@
+"""Quality gates: the GX checkpoints `staging` (before the transforms) and `warehouse` (after)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NONE
+from prefect.logging import get_run_logger
+
+from sparkify.errors import QualityGateError
+from sparkify.profiles import RuntimeSpec
+from sparkify.quality import QualityGate, QualityReport, target_for
+from tasks.retries import IO_RETRIES, IO_RETRY_DELAYS, retry_on_transient
+
+QualityMode = Literal["fail", "warn"]
+
+
+@task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+      retry_condition_fn=retry_on_transient)
+def check_staging(spec: RuntimeSpec, mode: QualityMode = "fail") -> QualityReport:
+    """Validate the staging tables; with mode "fail" a failure stops the flow before any transform."""
+    return run_checkpoint(spec, "staging", mode)
+
+
+@task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
+      retry_condition_fn=retry_on_transient)
+def check_warehouse(spec: RuntimeSpec, mode: QualityMode = "fail") -> QualityReport:
+    """Validate the star tables and reconcile them with staging; mode "fail" fails the run."""
+    return run_checkpoint(spec, "warehouse", mode)
+
+
+def run_checkpoint(spec: RuntimeSpec, checkpoint: str, mode: QualityMode) -> QualityReport:
+    """Run one checkpoint, publish its artifact and summary line, then fail or warn."""
+    if mode not in ("fail", "warn"):
+        raise ValueError(f"quality mode must be 'fail' or 'warn', not {mode!r}")
+    logger = get_run_logger()
+    with QualityGate(target_for(spec)) as gate:
+        report = gate.run(checkpoint)
+    publish(report)
+    logger.info(report.summary())
+    if report.data_docs:
+        logger.info("Data Docs: %s", report.data_docs)
+    if not report.success:
+        if mode == "fail":
+            raise QualityGateError(report.failure_message())
+        logger.warning("%s (--quality warn: continuing)", report.failure_message())
+    return report
+
+
+def publish(report: QualityReport) -> None:
+    """A keyed table artifact per checkpoint: one row per expectation, so the UI keeps history."""
+    verdict = "passed" if report.success else f"failed {len(report.failures)}"
+    create_table_artifact(
+        key=f"sparkify-quality-{report.checkpoint}",
+        table=report.artifact_rows(),
+        description=f"GX checkpoint '{report.checkpoint}': {verdict} of "
+                    f"{len(report.outcomes)} expectations in {report.seconds:.2f}s",
+    )
