@@ -6,6 +6,7 @@ it to tasks; each task builds its own client and connection from it.
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from sparkify.warehouse import Warehouse
 
 DEFAULT_SAMPLE_DIR = STATE_DIR / "sample"
 LOCAL_PROFILE, AWS_PROFILE = "local", "aws"
+WAREHOUSE_URL_ENV = "SPARKIFY_WAREHOUSE_URL"  # a PostgreSQL target for deployments, kept out of parameters
 
 
 @dataclass(frozen=True)
@@ -72,8 +74,10 @@ def open_runtime(*, data_dir: str | None = None, source: str | None = None,
 
     - `config` (dwh.cfg): the AWS profile, sources from its [S3] section, Redshift target.
     - otherwise the local profile: an S3 emulator seeded from `data_dir` (or `source` on real
-      S3), the embedded PostgreSQL unless `warehouse_url` names another.
+      S3), the embedded PostgreSQL unless `warehouse_url` (or SPARKIFY_WAREHOUSE_URL) names another.
     """
+    if warehouse_url is None and os.environ.get(WAREHOUSE_URL_ENV):
+        warehouse_url = SecretStr(os.environ[WAREHOUSE_URL_ENV])
     settings = load_settings(config) if config else None
     if source and data_dir:
         raise ConfigError("--data and --source are alternatives: give one")
