@@ -2,10 +2,11 @@
 -- JSONPath to the i-th listed column. ts stays epoch milliseconds (staged_plays converts it).
 -- VARCHAR lengths are bytes on Redshift: 1024 for free text (names, titles, user agents,
 -- multi-byte), 256 (Redshift's TEXT) for keys and codes.
--- DISTSTYLE EVEN: rebuilt by every run and read whole; its one join (song = title) meets
--- staging_songs, which is on every node, so no key would save a redistribution, and EVEN
--- avoids the skew of a key that is NULL for every non-play event. No sort key: the table is
--- scanned in full and sorting would only slow the COPY.
+-- DISTKEY user_id: the transforms regroup the events by user (staged_plays numbers each
+-- user's plays, newer_user_events finds each user's latest event) and join them to
+-- songplay_source and play_matches, both DISTKEY user_id, so all of that runs slice-local.
+-- Logged-out events (empty userId) share one slice: a small, bounded skew. No sort key: the
+-- table is rewritten by every load and read whole, and sorting would only slow the COPY.
 CREATE TABLE IF NOT EXISTS staging_events (
     artist          VARCHAR(1024),
     auth            VARCHAR(256),
@@ -26,4 +27,4 @@ CREATE TABLE IF NOT EXISTS staging_events (
     user_agent      VARCHAR(1024),
     user_id         VARCHAR(256)
 )
-DISTSTYLE EVEN
+DISTKEY (user_id)

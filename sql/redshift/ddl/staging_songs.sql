@@ -1,9 +1,9 @@
 -- One row per song record, columns named after the source keys (COPY ... JSON 'auto
 -- ignorecase' matches them case-insensitively).
--- DISTSTYLE ALL: the play-to-song match joins staging_events to this table on title and
--- artist name; a full copy on every node makes that join local without moving the events.
--- The song catalogue is small next to the events (tens of thousands of rows here); if it
--- grows to many millions, switch to DISTKEY (title) and give staging_events DISTKEY (song).
+-- DISTSTYLE ALL: holds the songs of one load, which are joined to songplay_source (one row
+-- per play, DISTKEY user_id) on title and artist name to find earlier plays a new song can
+-- match; a copy on every node keeps that join local without moving the plays. For a first
+-- load of a catalogue of many millions of songs, DISTSTYLE EVEN would copy faster.
 CREATE TABLE IF NOT EXISTS staging_songs (
     num_songs        INTEGER,
     artist_id        VARCHAR(256),

@@ -1,7 +1,8 @@
 -- Server-side load from S3 with the cluster's IAM role. Each slice reads whole files (JSON is
 -- not split), so the number of files relative to the cluster's slices sets the parallelism.
 -- FROM is a key prefix ending in '/' (a prefix matches every key that starts with it, so
--- log_data would also load log_data_old/...), or a manifest listing exactly the discovered keys.
+-- log_data would also load log_data_old/...), or a manifest listing exactly the keys
+-- selected for this load.
 -- FORMAT AS JSON '<jsonpaths>': the i-th JSONPath fills the i-th listed column, which maps the
 -- camelCase keys (firstName, userId, ...) to snake_case columns; plain JSON 'auto' would
 -- match keys case-sensitively and load those columns as NULL.

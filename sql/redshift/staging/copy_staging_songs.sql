@@ -1,6 +1,6 @@
 -- Server-side load from S3 with the cluster's IAM role; one song object per line.
 -- FROM is a key prefix ending in '/' (a prefix matches every key that starts with it), or a
--- manifest listing exactly the discovered keys.
+-- manifest listing exactly the keys selected for this load.
 -- JSON 'auto ignorecase': keys match the column names case-insensitively (plain 'auto' is
 -- case-sensitive and would load differently-cased keys as NULL).
 -- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
