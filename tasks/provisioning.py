@@ -12,9 +12,9 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError
 from prefect import task
@@ -84,8 +84,8 @@ def provision_summary(steps: list[Outcome], *, role_arn: str, endpoint: str,
         ["nothing changed: every resource already existed as configured", ""]
     footer += [f"endpoint: {endpoint}", f"role ARN: {role_arn}", "",
                f"next:     python flows/main.py --config {config}",
-               f"cost:     the cluster bills per node-hour until "
-               f"python flows/teardown.py --config {config}"]
+               (f"cost:     the cluster bills per node-hour until "
+                f"python flows/teardown.py --config {config}")]
     return Summary("Sparkify on AWS: provisioned", steps, footer)
 
 
@@ -95,7 +95,8 @@ def teardown_summary(steps: list[Outcome], config: str) -> Summary:
         else ["nothing to delete: everything was already gone"]
     snapshot = load_settings(config).final_snapshot
     if snapshot:
-        footer.append(f"kept: final snapshot {snapshot} (its storage is billed until you delete it)")
+        footer.append(f"kept: final snapshot {snapshot} "
+                      "(its storage is billed until you delete it)")
     return Summary("Sparkify on AWS: torn down", steps, footer)
 
 
@@ -193,7 +194,8 @@ def ensure_role(config: str) -> Outcome:
         try:
             role, action = iam.get_role(RoleName=name)["Role"], REUSED
             if not _trusts_redshift(role):
-                iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(TRUST_POLICY))
+                iam.update_assume_role_policy(RoleName=name,
+                                              PolicyDocument=json.dumps(TRUST_POLICY))
                 action = "exists, trust in redshift.amazonaws.com restored"
         except ClientError as exc:
             if error_code(exc) != "NoSuchEntity":
@@ -209,7 +211,8 @@ def ensure_role(config: str) -> Outcome:
 def ensure_role_policy(config: str, role: str) -> Outcome:
     """Give the role read-only S3 access: the inline least-privilege policy, or the managed one."""
     settings = load_settings(config)
-    iam, name, partition = aws_client("iam", settings.region), settings.iam_role_name, role.split(":")[1]
+    iam, name = aws_client("iam", settings.region), settings.iam_role_name
+    partition = role.split(":")[1]  # aws, aws-cn, aws-us-gov
     managed_arn = f"arn:{partition}:iam::aws:policy/{MANAGED_POLICY}"
     with aws_step(f"S3 policy of IAM role {name}"):
         if settings.s3_policy == "managed":
@@ -227,7 +230,8 @@ def ensure_role_policy(config: str, role: str) -> Outcome:
 
 def _put_inline_policy(iam, role_name: str, document: dict) -> str:
     try:
-        current = iam.get_role_policy(RoleName=role_name, PolicyName=INLINE_POLICY)["PolicyDocument"]
+        current = iam.get_role_policy(RoleName=role_name,
+                                      PolicyName=INLINE_POLICY)["PolicyDocument"]
     except ClientError as exc:
         if error_code(exc) != "NoSuchEntity":
             raise
@@ -380,15 +384,16 @@ def _botocore_quiet() -> Iterator[None]:
 
 
 def _create_cluster(redshift, settings: Settings, role: str, group_id: str) -> None:
-    params = dict(
-        ClusterIdentifier=settings.cluster_identifier, ClusterType=settings.cluster_type,
-        NodeType=settings.node_type, DBName=settings.db_name, MasterUsername=settings.db_user,
-        MasterUserPassword=settings.db_password, Port=settings.port, IamRoles=[role],
-        VpcSecurityGroupIds=[group_id], Encrypted=True,
-        PubliclyAccessible=settings.publicly_accessible, Tags=TAGS,
-    )
-    if settings.cluster_type == "multi-node":
-        params["NumberOfNodes"] = settings.num_nodes
+    params = {
+        "ClusterIdentifier": settings.cluster_identifier, "ClusterType": settings.cluster_type,
+        "NodeType": settings.node_type, "NumberOfNodes": settings.num_nodes,
+        "DBName": settings.db_name, "MasterUsername": settings.db_user,
+        "MasterUserPassword": settings.db_password, "Port": settings.port, "IamRoles": [role],
+        "VpcSecurityGroupIds": [group_id], "Encrypted": True,
+        "PubliclyAccessible": settings.publicly_accessible, "Tags": TAGS,
+    }
+    if settings.cluster_type == "single-node":
+        del params["NumberOfNodes"]
     with _botocore_quiet():
         redshift.create_cluster(**params)
 
@@ -416,7 +421,8 @@ def _reuse_cluster(redshift, cluster: dict, settings: Settings, role: str, group
         done.append("role attached")
     groups = [g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])]
     if group_id not in groups:
-        redshift.modify_cluster(ClusterIdentifier=identifier, VpcSecurityGroupIds=groups + [group_id])
+        redshift.modify_cluster(ClusterIdentifier=identifier,
+                                VpcSecurityGroupIds=groups + [group_id])
         done.append("security group attached")
     if status == "paused":
         redshift.resume_cluster(ClusterIdentifier=identifier)
@@ -455,7 +461,7 @@ def cluster_state(cluster: dict | None) -> str:
 
 
 def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
@@ -508,7 +514,8 @@ def delete_cluster(config: str, poll_seconds: float = POLL_SECONDS) -> Outcome:
             params = {"FinalClusterSnapshotIdentifier": snapshot} if snapshot else {}
             redshift.delete_cluster(ClusterIdentifier=identifier,
                                     SkipFinalClusterSnapshot=not snapshot, **params)
-            action = f"deleted ({f'final snapshot {snapshot}' if snapshot else 'no final snapshot'})"
+            kept = f"final snapshot {snapshot}" if snapshot else "no final snapshot"
+            action = f"deleted ({kept})"
         poll_until(lambda: cluster_state(describe_cluster(redshift, identifier)), "gone",
                    what=f"cluster {identifier}", timeout=settings.available_timeout,
                    interval=poll_seconds, log=_logger())

@@ -1,0 +1,51 @@
+"""Provision the AWS profile: IAM role and S3 policy, security group and ingress rule, cluster.
+
+Run it as `python flows/provision.py --config dwh.cfg`. Every step creates what is missing and
+reuses what exists, so running it again changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is imported)
+from prefect import flow  # noqa: E402
+
+from tasks.provisioning import (  # noqa: E402
+    Summary, check_provision_settings, ensure_cluster, ensure_ingress_rule, ensure_role,
+    ensure_role_policy, ensure_security_group, provision_summary, wait_until_available,
+)
+
+
+@flow(name="sparkify-provision")
+def provision(config: str) -> Summary:
+    """Create or reuse the role, its S3 policy, the security group, the cluster; wait for it."""
+    check_provision_settings(config)
+    role = ensure_role(config)
+    policy = ensure_role_policy(config, role.value)
+    group = ensure_security_group(config)
+    ingress = ensure_ingress_rule(config, group.value)
+    cluster = ensure_cluster(config, role.value, group.value)
+    ready = wait_until_available(config)
+    return provision_summary([role, policy, group, ingress, cluster, ready],
+                             role_arn=role.value, endpoint=ready.value, config=config)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flows/provision.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", metavar="FILE", required=True, help="dwh.cfg: the AWS profile")
+    cli.add_common_arguments(parser)
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    print(provision(config=args.config).text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run_command(main, build_parser()))

@@ -1,0 +1,48 @@
+"""Tear down what provision created: the cluster, the ingress rule and security group, the role.
+
+Run it as `python flows/teardown.py --config dwh.cfg`. Whatever is already gone is skipped, so
+it is safe to run twice. A final snapshot is taken only when [DWH] FINAL_SNAPSHOT names one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is imported)
+from prefect import flow  # noqa: E402
+
+from tasks.provisioning import (  # noqa: E402
+    Summary, delete_cluster, delete_role, delete_role_policies, delete_security_group,
+    revoke_ingress_rules, teardown_summary,
+)
+
+
+@flow(name="sparkify-teardown")
+def teardown(config: str) -> Summary:
+    """Delete the cluster, then its ingress rules and security group, then the IAM role."""
+    cluster = delete_cluster(config)
+    ingress = revoke_ingress_rules(config)
+    group = delete_security_group(config)
+    policies = delete_role_policies(config)
+    role = delete_role(config)
+    return teardown_summary([cluster, ingress, group, policies, role], config)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flows/teardown.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", metavar="FILE", required=True, help="dwh.cfg: the AWS profile")
+    cli.add_common_arguments(parser)
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    print(teardown(config=args.config).text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run_command(main, build_parser()))
