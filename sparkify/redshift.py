@@ -36,7 +36,6 @@ from sparkify.warehouse import (
 )
 
 log = logging.getLogger("sparkify.redshift")
-LOCK_PROBE_MS = 2000  # how long the first LOCK attempt waits before saying another run holds it
 
 CREDENTIALS_BLOCK_ENV = "SPARKIFY_AWS_CREDENTIALS_BLOCK"
 # Standard retry mode: exponential backoff with jitter on throttling and transient errors.
@@ -165,6 +164,7 @@ class RedshiftWarehouse(Warehouse):
     """A Redshift cluster: the shared SQL, and staging by COPY from S3 with an IAM role."""
 
     engine = "redshift"
+    lock_probe_ms = 2000  # how long the first LOCK waits before saying another run holds it
 
     def __init__(self, dsn: str, schema: str = "public", *, role: str, region: str,
                  manifest_prefix: str = "") -> None:
@@ -212,7 +212,7 @@ class RedshiftWarehouse(Warehouse):
 
     def _try_lock(self, cur) -> bool:
         """LOCK under a short statement timeout: False when another run holds the lock."""
-        cur.execute(self.sql.text("lock/set_timeout", timeout_ms=str(LOCK_PROBE_MS)))
+        cur.execute(self.sql.text("lock/set_timeout", timeout_ms=str(self.lock_probe_ms)))
         try:
             cur.execute(self.sql.text("lock/acquire"))
         except psycopg2.errors.QueryCanceled:
@@ -227,7 +227,9 @@ class RedshiftWarehouse(Warehouse):
         """Replace `table` by a COPY from S3, in one transaction, keeping tolerated errors."""
         started = time.perf_counter()
         result = StageResult(table, objects=len(source.objects))
-        params = self._copy_params(table, source, store, run_id, max_errors)
+        uri, manifest = self.copy_from(table, source, store, run_id)
+        params = copy_params(source=uri, manifest=manifest, role=self.role, region=self.region,
+                             jsonpaths=source.jsonpaths_uri, max_errors=max_errors)
         with self.transaction() as cur:
             self.run(cur, f"staging/clear_{table}")
             self._copy(cur, table, params, max_errors)
@@ -241,16 +243,13 @@ class RedshiftWarehouse(Warehouse):
         result.seconds = time.perf_counter() - started
         return result
 
-    def _copy_params(self, table: str, source: StagingSource, store: S3ObjectStore,
-                     run_id: str, max_errors: int) -> dict[str, str]:
+    def copy_from(self, table: str, source: StagingSource, store: S3ObjectStore,
+                  run_id: str) -> tuple[str, bool]:
+        """(uri, is a manifest): a manifest of the objects to load, or their exact prefix."""
         if self.manifest_prefix:
-            uri = self._write_manifest(store, manifest_uri(self.manifest_prefix, run_id, table),
-                                       source)
-        else:
-            uri = self._exact_prefix(table, source, store)
-        return copy_params(source=uri, manifest=bool(self.manifest_prefix), role=self.role,
-                           region=self.region, jsonpaths=source.jsonpaths_uri,
-                           max_errors=max_errors)
+            uri = manifest_uri(self.manifest_prefix, run_id, table)
+            return self._write_manifest(store, uri, source), True
+        return self._exact_prefix(table, source, store), False
 
     @staticmethod
     def _exact_prefix(table: str, source: StagingSource, store: S3ObjectStore) -> str:
