@@ -13,12 +13,13 @@ from sparkify.config import Settings, load_settings
 from sparkify.local import EMULATOR_BUCKET, EMULATOR_REGION
 from sparkify.profiles import _source_uris
 from sparkify.records import STAGING_EVENTS, STAGING_SONGS
-from sparkify.redshift import copy_params, manifest_uri, prefix_uri
+from sparkify.redshift import RedshiftWarehouse, copy_params, manifest_uri, prefix_uri
 from sparkify.secrets import redact
 from sparkify.sqllib import STAR_TABLES, TABLES, TRANSFORM_STEPS, SqlLibrary, quote_literal
 from sparkify.storage import S3Location
 
-STAGED = {"staging_events": ("log_data", STAGING_EVENTS), "staging_songs": ("song_data", STAGING_SONGS)}
+STAGED = {"staging_events": ("log_data", STAGING_EVENTS),
+          "staging_songs": ("song_data", STAGING_SONGS)}
 RUN_ID = "<run_id>"
 
 
@@ -45,6 +46,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Target:
+    """Where the run would load, and from where."""
+
     engine: str
     schema: str
     uris: dict[str, str]
@@ -54,19 +57,20 @@ class Target:
 
 
 def print_plan(config: str | None, source: str | None, warehouse_url: str | None,
-               max_errors: int = 0) -> None:
+               max_errors: int = 0, full_refresh: bool = False) -> None:
     """Print the SQL of the run these options describe, redacted; touches nothing."""
-    print(redact(plan_text(config, source, warehouse_url, max_errors)))
+    print(redact(plan_text(config, source, warehouse_url, max_errors, full_refresh)))
 
 
 def plan_text(config: str | None, source: str | None, warehouse_url: str | None,
-              max_errors: int = 0) -> str:
+              max_errors: int = 0, full_refresh: bool = False) -> str:
     """The whole plan as text: a header, then each step's statements in run order."""
     target = _target(config, source, warehouse_url)
     sql = SqlLibrary(target.engine)
-    steps = [_create_tables(sql, target.schema)]
+    steps = [_lock(sql, target), _create_tables(sql, target.schema),
+             _select_new(sql, full_refresh)]
     steps += [_stage(sql, target, table, max_errors) for table in STAGED]
-    steps.append(_transform(sql))
+    steps.append(_transform(sql, full_refresh))
     return "\n".join(_header(target) + [line for step in steps for line in _render(step)])
 
 
@@ -87,20 +91,36 @@ def _target(config: str | None, source: str | None, warehouse_url: str | None) -
 
 
 def _header(target: Target) -> list[str]:
-    engine = "Redshift" if target.engine == "redshift" else "PostgreSQL"
     if target.engine == "redshift":
+        engine = "Redshift"
         where = target.settings.host or f"cluster {target.settings.cluster_identifier}"
     else:
-        where = target.warehouse_url or "the embedded PostgreSQL"
+        engine, where = "PostgreSQL", target.warehouse_url or "the embedded PostgreSQL"
     return [
         f"-- Sparkify ELT dry run: every SQL statement of one run on {engine}, in order.",
         "-- Nothing was executed: no database connection, no AWS call.",
         f"-- target: {where} (schema {target.schema}); region {target.region}",
-        f"-- events: {prefix_uri(target.uris['log_data'])} "
-        f"(JSONPaths {target.uris['log_jsonpath']})",
+        (f"-- events: {prefix_uri(target.uris['log_data'])} "
+         f"(JSONPaths {target.uris['log_jsonpath']})"),
         f"-- songs:  {prefix_uri(target.uris['song_data'])}",
         f"-- each connection first runs: SET search_path TO {target.schema}",
     ]
+
+
+def _lock(sql: SqlLibrary, target: Target) -> Step:
+    if target.engine == "redshift":
+        entries = [Entry("lock/create", sql.text("lock/create")),
+                   Entry("lock/set_timeout", sql.text("lock/set_timeout",
+                                                      timeout_ms=str(RedshiftWarehouse.lock_probe_ms))),
+                   Entry("lock/acquire", sql.text("lock/acquire")),
+                   note("lock", "on a timeout another run holds the lock: wait with "
+                                "statement_timeout 0; the transaction stays open until the end")]
+    else:
+        key = quote_literal(f"sparkify-elt:{target.schema}")
+        entries = [Entry("lock/try_acquire", sql.text("lock/try_acquire", key=key)),
+                   Entry("lock/acquire", sql.text("lock/acquire", key=key)),
+                   note("lock", "acquire runs only when try_acquire returned false")]
+    return Step("lock: one connection holds the ELT lock for the whole run", entries)
 
 
 def _create_tables(sql: SqlLibrary, schema: str) -> Step:
@@ -109,19 +129,27 @@ def _create_tables(sql: SqlLibrary, schema: str) -> Step:
     return Step("create tables: one transaction", entries)
 
 
+def _select_new(sql: SqlLibrary, full_refresh: bool) -> Step:
+    if full_refresh:
+        return Step("select objects: --full-refresh loads every object, the ledger is not read",
+                    [])
+    return Step("select objects: those new or changed since the ledger saw them",
+                [Entry("ledger/loaded_objects", sql.text("ledger/loaded_objects"))])
+
+
 def _stage(sql: SqlLibrary, target: Target, table: str, max_errors: int) -> Step:
     """Clear, load, record tolerated errors, analyze: one transaction per staging table."""
     load = _redshift_copy(sql, target, table, max_errors) if target.engine == "redshift" \
         else _postgres_copy(target, table)
+    tolerated = ("INSERT INTO load_errors (run_id, table_name, source_key, line_number, reason, "
+                 "raw_text) VALUES ..., one row per tolerated record") if max_errors else \
+        "nothing to insert: with --max-errors 0 a bad record fails the load"
     entries = [
         Entry(f"staging/clear_{table}", sql.text(f"staging/clear_{table}")),
         *load,
         Entry("staging/clear_load_errors",
               sql.text("staging/clear_load_errors", table=quote_literal(table))),
-        note("load_errors", "INSERT INTO load_errors (run_id, table_name, source_key, "
-                            "line_number, reason, raw_text) VALUES ..., one row per tolerated "
-                            "record" if max_errors else
-                            "nothing to insert: with --max-errors 0 a bad record fails the load"),
+        note("load_errors", tolerated),
         Entry("staging/analyze", sql.text("staging/analyze", table=table)),
     ]
     return Step(f"stage {table}: one transaction on its own connection; the two staging "
@@ -130,12 +158,15 @@ def _stage(sql: SqlLibrary, target: Target, table: str, max_errors: int) -> Step
 
 def _redshift_copy(sql: SqlLibrary, target: Target, table: str, max_errors: int) -> list[Entry]:
     settings, (prefix_key, _) = target.settings, STAGED[table]
-    entries: list[Entry] = []
     source, manifest = prefix_uri(target.uris[prefix_key]), bool(settings.manifest_prefix)
     if manifest:
         source = manifest_uri(settings.manifest_prefix, RUN_ID, table)
-        entries.append(note("manifest", f"an S3 PUT of {source} listing the discovered keys, "
-                                        "each mandatory"))
+        entries = [note("manifest", f"an S3 PUT of {source} listing the keys to load, each "
+                                    "mandatory")]
+    else:
+        entries = [note("prefix", f"COPY reads {source} only when it holds exactly the objects "
+                                  "to load; otherwise the run stops and asks for [S3] "
+                                  "MANIFEST_PREFIX")]
     role = settings.role_arn or f"<ROLE_ARN of IAM_ROLE_NAME {settings.iam_role_name}>"
     jsonpaths = target.uris["log_jsonpath"] if table == "staging_events" else ""
     params = copy_params(source=source, manifest=manifest, role=role, region=target.region,
@@ -155,23 +186,28 @@ def _postgres_copy(target: Target, table: str) -> list[Entry]:
         "by key name, case-insensitively"
     columns = ", ".join(staging.column_names)
     return [
-        note("client-side parsing", f"each .json object under "
+        note("client-side parsing", f"each selected .json object under "
                                     f"{prefix_uri(target.uris[prefix_key])} is read and "
                                     f"mapped {how}, then streamed to the COPY"),
         Entry(f"copy {table}", f"COPY {table} ({columns}) FROM STDIN"),
     ]
 
 
-def _transform(sql: SqlLibrary) -> Step:
-    entries = [Entry(name, sql.text(name)) for name in TRANSFORM_STEPS]
+def _transform(sql: SqlLibrary, full_refresh: bool) -> Step:
+    entries = [Entry("refresh/clear_star", sql.text("refresh/clear_star"))] if full_refresh else []
+    entries += [Entry(name, sql.text(name)) for name in TRANSFORM_STEPS]
+    entries += [Entry("ledger/forget_objects", sql.text("ledger/forget_objects")),
+                Entry("ledger/record_objects", sql.text("ledger/record_objects")),
+                note("ledger parameters", "each %s is filled by the client with the loaded "
+                                          "objects, 1000 at a time")]
     entries += [Entry("staging/analyze", sql.text("staging/analyze", table=table))
                 for table in STAR_TABLES]
-    return Step("transform: one transaction; any failure rolls every star table back", entries)
+    return Step("transform: one transaction; any failure rolls the star and ledger back", entries)
 
 
 def _render(step: Step) -> list[str]:
     lines = ["", f"-- ==== {step.title} ===="]
     for entry in step.entries:
-        lines += ["", f"-- {entry.label}: {entry.text}"] if not entry.sql else \
-            ["", f"-- {entry.label}", f"{entry.text};"]
+        lines += ["", f"-- {entry.label}", f"{entry.text};"] if entry.sql else \
+            ["", f"-- {entry.label}: {entry.text}"]
     return lines

@@ -1,6 +1,6 @@
 -- Malformed source records tolerated by --max-errors, as of each staging table's latest load.
 -- DISTSTYLE AUTO: a handful of rows, never joined; Redshift keeps it on every node while it
--- is small and spreads it evenly if it ever grows.
+-- is small and spreads it evenly if it ever grows. No sort key: read whole, when at all.
 CREATE TABLE IF NOT EXISTS load_errors (
     run_id      VARCHAR(256) NOT NULL,
     table_name  VARCHAR(256) NOT NULL,

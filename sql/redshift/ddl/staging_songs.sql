@@ -4,6 +4,7 @@
 -- per play, DISTKEY user_id) on title and artist name to find earlier plays a new song can
 -- match; a copy on every node keeps that join local without moving the plays. For a first
 -- load of a catalogue of many millions of songs, DISTSTYLE EVEN would copy faster.
+-- No sort key: rewritten by every load and read whole.
 CREATE TABLE IF NOT EXISTS staging_songs (
     num_songs        INTEGER,
     artist_id        VARCHAR(256),

@@ -1,0 +1,847 @@
+-- Sparkify ELT dry run: every SQL statement of one run on Redshift, in order.
+-- Nothing was executed: no database connection, no AWS call.
+-- target: cluster sparkify (schema public); region us-west-2
+-- events: s3://udacity-dend/log_data/ (JSONPaths s3://udacity-dend/log_json_path.json)
+-- songs:  s3://udacity-dend/song_data/
+-- each connection first runs: SET search_path TO public
+
+-- ==== lock: one connection holds the ELT lock for the whole run ====
+
+-- lock/create
+-- Redshift has no advisory locks: runs take turns on an exclusive LOCK of this empty table,
+-- held by the lock connection's open transaction until that connection closes.
+CREATE TABLE IF NOT EXISTS elt_lock (
+    locked_by VARCHAR(256)
+);
+
+-- lock/set_timeout
+-- Bounds the first LOCK attempt: a timeout means another run holds the lock (0: no limit).
+SET statement_timeout TO 2000;
+
+-- lock/acquire
+-- Waits while another run's transaction holds the lock; held until this transaction ends.
+LOCK elt_lock;
+
+-- lock: on a timeout another run holds the lock: wait with statement_timeout 0; the transaction stays open until the end
+
+-- ==== create tables: one transaction ====
+
+-- create schema
+CREATE SCHEMA IF NOT EXISTS public;
+
+-- ddl/staging_events
+-- One row per event line, columns in the order of log_json_path.json: COPY maps the i-th
+-- JSONPath to the i-th listed column. ts stays epoch milliseconds (staged_plays converts it).
+-- VARCHAR lengths are bytes on Redshift: 1024 for free text (names, titles, user agents,
+-- multi-byte), 256 (Redshift's TEXT) for keys and codes.
+-- DISTKEY user_id: the transforms regroup the events by user (staged_plays numbers each
+-- user's plays, newer_user_events finds each user's latest event) and join them to
+-- songplay_source and play_matches, both DISTKEY user_id, so all of that runs slice-local.
+-- Logged-out events (empty userId) share one slice: a small, bounded skew. No sort key: the
+-- table is rewritten by every load and read whole, and sorting would only slow the COPY.
+CREATE TABLE IF NOT EXISTS staging_events (
+    artist          VARCHAR(1024),
+    auth            VARCHAR(256),
+    first_name      VARCHAR(256),
+    gender          VARCHAR(256),
+    item_in_session INTEGER,
+    last_name       VARCHAR(256),
+    length          DOUBLE PRECISION,
+    level           VARCHAR(256),
+    location        VARCHAR(1024),
+    method          VARCHAR(256),
+    page            VARCHAR(256),
+    registration    DOUBLE PRECISION,
+    session_id      INTEGER,
+    song            VARCHAR(1024),
+    status          INTEGER,
+    ts              BIGINT,
+    user_agent      VARCHAR(1024),
+    user_id         VARCHAR(256)
+)
+DISTKEY (user_id);
+
+-- ddl/staging_songs
+-- One row per song record, columns named after the source keys (COPY ... JSON 'auto
+-- ignorecase' matches them case-insensitively).
+-- DISTSTYLE ALL: holds the songs of one load, which are joined to songplay_source (one row
+-- per play, DISTKEY user_id) on title and artist name to find earlier plays a new song can
+-- match; a copy on every node keeps that join local without moving the plays. For a first
+-- load of a catalogue of many millions of songs, DISTSTYLE EVEN would copy faster.
+-- No sort key: rewritten by every load and read whole.
+CREATE TABLE IF NOT EXISTS staging_songs (
+    num_songs        INTEGER,
+    artist_id        VARCHAR(256),
+    artist_latitude  DOUBLE PRECISION,
+    artist_longitude DOUBLE PRECISION,
+    artist_location  VARCHAR(1024),
+    artist_name      VARCHAR(1024),
+    song_id          VARCHAR(256),
+    title            VARCHAR(1024),
+    duration         DOUBLE PRECISION,
+    year             INTEGER
+)
+DISTSTYLE ALL;
+
+-- ddl/load_errors
+-- Malformed source records tolerated by --max-errors, as of each staging table's latest load.
+-- DISTSTYLE AUTO: a handful of rows, never joined; Redshift keeps it on every node while it
+-- is small and spreads it evenly if it ever grows. No sort key: read whole, when at all.
+CREATE TABLE IF NOT EXISTS load_errors (
+    run_id      VARCHAR(256) NOT NULL,
+    table_name  VARCHAR(256) NOT NULL,
+    source_key  VARCHAR(1024) NOT NULL,
+    line_number INTEGER NOT NULL,
+    reason      VARCHAR(1024) NOT NULL,
+    raw_text    VARCHAR(1024),
+    logged_at   TIMESTAMP NOT NULL DEFAULT GETDATE()
+)
+DISTSTYLE AUTO;
+
+-- ddl/load_ledger
+-- One row per source object loaded (incremental loading). rows stays NULL for Redshift loads:
+-- a server-side COPY reports the rows of the whole load, not of each object.
+-- DISTSTYLE ALL, sorted by source_key: every listed object is looked up by key before a load,
+-- and one short row per object stays small enough to copy to every node.
+-- Primary keys are informational on Redshift (not enforced): the loader keeps them unique.
+CREATE TABLE IF NOT EXISTS load_ledger (
+    source_key VARCHAR(1024) NOT NULL,
+    etag       VARCHAR(256) NOT NULL,
+    size       BIGINT NOT NULL,
+    rows       BIGINT,
+    run_id     VARCHAR(256) NOT NULL,
+    loaded_at  TIMESTAMP NOT NULL,
+    PRIMARY KEY (source_key)
+)
+DISTSTYLE ALL
+SORTKEY (source_key);
+
+-- ddl/users
+-- DISTSTYLE ALL, sorted by user_id: a small dimension (one row per user) joined to songplay,
+-- so a copy on every node makes that join local whatever songplay is distributed on.
+-- Primary keys are informational on Redshift (not enforced): users_remove_restaged and
+-- users keep user_id unique.
+CREATE TABLE IF NOT EXISTS users (
+    user_id    VARCHAR(256) NOT NULL,
+    first_name VARCHAR(256),
+    last_name  VARCHAR(256),
+    gender     VARCHAR(256),
+    level      VARCHAR(256),
+    PRIMARY KEY (user_id)
+)
+DISTSTYLE ALL
+SORTKEY (user_id);
+
+-- ddl/artist
+-- DISTSTYLE ALL, sorted by artist_id: a small dimension joined to songplay and song, local on
+-- every node. Primary keys are informational on Redshift (not enforced): the star transforms
+-- delete and re-insert each restaged artist, which keeps artist_id unique.
+CREATE TABLE IF NOT EXISTS artist (
+    artist_id VARCHAR(256) NOT NULL,
+    name      VARCHAR(1024),
+    location  VARCHAR(1024),
+    latitude  DOUBLE PRECISION,
+    longitude DOUBLE PRECISION,
+    PRIMARY KEY (artist_id)
+)
+DISTSTYLE ALL
+SORTKEY (artist_id);
+
+-- ddl/song
+-- DISTSTYLE ALL, sorted by song_id: joined to songplay (distributed on start_time) and by
+-- staged_plays, so a copy on every node avoids redistributing either side. Fine up to a few
+-- million songs; beyond that prefer DISTKEY (song_id).
+-- Primary keys are informational on Redshift (not enforced): the transforms keep song_id unique.
+CREATE TABLE IF NOT EXISTS song (
+    song_id   VARCHAR(256) NOT NULL,
+    title     VARCHAR(1024),
+    artist_id VARCHAR(256),
+    year      INTEGER,
+    duration  DOUBLE PRECISION,
+    PRIMARY KEY (song_id)
+)
+DISTSTYLE ALL
+SORTKEY (song_id);
+
+-- ddl/time
+-- One row per distinct songplay.start_time, so about as large as the fact itself.
+-- DISTKEY and SORTKEY start_time, like songplay: the two are joined on start_time, which then
+-- runs slice-local as a merge join, and time-range filters skip blocks.
+-- Primary keys are informational on Redshift (not enforced): star/time inserts new times only.
+CREATE TABLE IF NOT EXISTS time (
+    start_time TIMESTAMP NOT NULL,
+    hour       SMALLINT NOT NULL,
+    day        SMALLINT NOT NULL,
+    week       SMALLINT NOT NULL,
+    month      SMALLINT NOT NULL,
+    year       SMALLINT NOT NULL,
+    weekday    SMALLINT NOT NULL,
+    PRIMARY KEY (start_time)
+)
+DISTKEY (start_time)
+SORTKEY (start_time);
+
+-- ddl/songplay
+-- The fact. item_in_session completes the identity of a play (user_id, session_id,
+-- item_in_session); Redshift enforces neither that nor the primary key, so star/songplay
+-- inserts only plays not loaded before, which is what makes reloading an event a no-op.
+-- DISTKEY start_time: nearly unique, so rows spread evenly, and co-located with time (same
+-- key). song_id would skew: most plays match no song and would all land on one slice.
+-- SORTKEY start_time: analyses filter on time ranges, and the merge join with time needs it.
+-- songplay_id: IDENTITY values are unique but not consecutive on Redshift.
+CREATE TABLE IF NOT EXISTS songplay (
+    songplay_id     BIGINT IDENTITY(0, 1) NOT NULL,
+    start_time      TIMESTAMP NOT NULL,
+    user_id         VARCHAR(256) NOT NULL,
+    level           VARCHAR(256),
+    song_id         VARCHAR(256),
+    artist_id       VARCHAR(256),
+    session_id      INTEGER,
+    item_in_session INTEGER,
+    location        VARCHAR(1024),
+    user_agent      VARCHAR(1024),
+    PRIMARY KEY (songplay_id)
+)
+DISTKEY (start_time)
+SORTKEY (start_time);
+
+-- ddl/song_records
+-- Every distinct song record ever staged. Incremental loads pick song and artist details and
+-- match plays over all of them, so the star always equals a full reload of every object seen.
+-- DISTSTYLE ALL, sorted by song_id: catalogue-sized like song; plays (songplay_source) are
+-- matched to it on title and artist name, and a copy on every node keeps that join local.
+-- Redshift has no indexes: the sort key serves the song_id lookups of the song and artist
+-- rebuilds. Switch to DISTKEY (title) with songplay_source DISTKEY (song) past a few million.
+CREATE TABLE IF NOT EXISTS song_records (
+    song_id          VARCHAR(256) NOT NULL,
+    title            VARCHAR(1024),
+    artist_id        VARCHAR(256),
+    artist_name      VARCHAR(1024),
+    artist_location  VARCHAR(1024),
+    artist_latitude  DOUBLE PRECISION,
+    artist_longitude DOUBLE PRECISION,
+    duration         DOUBLE PRECISION,
+    year             INTEGER
+)
+DISTSTYLE ALL
+SORTKEY (song_id);
+
+-- ddl/songplay_source
+-- What each play asked for (title, artist name, length), kept so that a song arriving in a
+-- later load can still be matched to plays loaded before it.
+-- One row per play, so as large as the fact. DISTKEY user_id, like play_matches: the two are
+-- joined on the play key (user_id, session_key, item_key), which then runs slice-local.
+-- SORTKEY on that key: the "already kept?" lookups of each load read narrow ranges.
+-- Primary keys are informational on Redshift (not enforced): star/songplay_source inserts
+-- only plays not kept before.
+CREATE TABLE IF NOT EXISTS songplay_source (
+    user_id     VARCHAR(256) NOT NULL,
+    session_key INTEGER NOT NULL,
+    item_key    INTEGER NOT NULL,
+    song        VARCHAR(1024),
+    artist      VARCHAR(1024),
+    length      DOUBLE PRECISION,
+    PRIMARY KEY (user_id, session_key, item_key)
+)
+DISTKEY (user_id)
+COMPOUND SORTKEY (user_id, session_key, item_key);
+
+-- ddl/user_latest_event
+-- The event each users row was taken from, so a later load replaces it only with a later event.
+-- DISTSTYLE ALL, sorted by user_id, like users: one small row per user, joined by user_id.
+-- Primary keys are informational on Redshift (not enforced): the transforms keep user_id unique.
+CREATE TABLE IF NOT EXISTS user_latest_event (
+    user_id         VARCHAR(256) NOT NULL,
+    ts              BIGINT,
+    item_in_session INTEGER,
+    session_id      INTEGER,
+    PRIMARY KEY (user_id)
+)
+DISTSTYLE ALL
+SORTKEY (user_id);
+
+-- ddl/play_matches
+-- Scratch space of one transform: the best song for each play the current load affects.
+-- DISTKEY user_id and the same sort key as songplay_source, which it is built from and
+-- joined back to on the play key. Emptied by DELETE at each transform (TRUNCATE would commit).
+CREATE TABLE IF NOT EXISTS play_matches (
+    user_id     VARCHAR(256) NOT NULL,
+    session_key INTEGER NOT NULL,
+    item_key    INTEGER NOT NULL,
+    song_id     VARCHAR(256),
+    PRIMARY KEY (user_id, session_key, item_key)
+)
+DISTKEY (user_id)
+COMPOUND SORTKEY (user_id, session_key, item_key);
+
+-- ddl/staged_plays
+-- The distinct plays of the current staging load.
+CREATE OR REPLACE VIEW staged_plays AS
+WITH next_song_events AS (
+    SELECT
+        user_id,
+        session_id,
+        item_in_session,
+        COALESCE(session_id, -1) AS session_key,
+        COALESCE(item_in_session, -1) AS item_key,
+        ts,
+        song,
+        artist,
+        length,
+        NULLIF(level, '') AS level,
+        NULLIF(location, '') AS location,
+        NULLIF(user_agent, '') AS user_agent
+    FROM staging_events
+    WHERE page = 'NextSong'
+      AND NULLIF(user_id, '') IS NOT NULL
+),
+
+-- A play is identified by (user_id, session_id, item_in_session): an event staged twice is
+-- one play. The -1 keys let plays with a missing session or item still compare equal.
+numbered_events AS (
+    SELECT
+        next_song_events.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY user_id, session_key, item_key
+            ORDER BY ts, song, artist, length
+        ) AS copy_number
+    FROM next_song_events
+)
+
+SELECT
+    TIMESTAMP 'epoch' + ts / 1000.0 * INTERVAL '1 second' AS start_time,
+    user_id,
+    session_id,
+    item_in_session,
+    session_key,
+    item_key,
+    song,
+    artist,
+    length,
+    level,
+    location,
+    user_agent
+FROM numbered_events
+WHERE copy_number = 1;
+
+-- ddl/newer_user_events
+-- Each staged user's latest event, when it is later than the one their users row came from.
+CREATE OR REPLACE VIEW newer_user_events AS
+WITH user_events AS (
+    SELECT
+        user_id,
+        session_id,
+        item_in_session,
+        ts,
+        NULLIF(first_name, '') AS first_name,
+        NULLIF(last_name, '') AS last_name,
+        NULLIF(gender, '') AS gender,
+        NULLIF(level, '') AS level
+    FROM staging_events
+    WHERE NULLIF(user_id, '') IS NOT NULL
+),
+
+-- Every event counts, not only plays: a user's details and level are those of their latest
+-- event (by ts, then itemInSession), so a user who upgrades shows 'paid'.
+events_by_recency AS (
+    SELECT
+        user_events.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY user_id
+            ORDER BY ts DESC NULLS LAST,
+                     item_in_session DESC NULLS LAST,
+                     session_id DESC NULLS LAST,
+                     level DESC NULLS LAST,
+                     first_name, last_name, gender
+        ) AS recency
+    FROM user_events
+),
+
+latest_staged AS (
+    SELECT *
+    FROM events_by_recency
+    WHERE recency = 1
+)
+
+SELECT
+    latest_staged.user_id,
+    latest_staged.first_name,
+    latest_staged.last_name,
+    latest_staged.gender,
+    latest_staged.level,
+    latest_staged.ts,
+    latest_staged.item_in_session,
+    latest_staged.session_id
+FROM latest_staged
+LEFT JOIN user_latest_event AS loaded
+    ON loaded.user_id = latest_staged.user_id
+WHERE loaded.user_id IS NULL
+   OR COALESCE(latest_staged.ts, -1) > COALESCE(loaded.ts, -1)
+   OR (COALESCE(latest_staged.ts, -1) = COALESCE(loaded.ts, -1)
+       AND COALESCE(latest_staged.item_in_session, -1) >= COALESCE(loaded.item_in_session, -1));
+
+-- ==== select objects: those new or changed since the ledger saw them ====
+
+-- ledger/loaded_objects
+SELECT source_key, etag FROM load_ledger;
+
+-- ==== stage staging_events: one transaction on its own connection; the two staging tables load concurrently ====
+
+-- staging/clear_staging_events
+-- DELETE, not TRUNCATE: Redshift's TRUNCATE commits the open transaction, so a failed COPY
+-- could no longer be rolled back to the previous staging rows. Redshift's automatic
+-- VACUUM DELETE reclaims the deleted blocks in the background.
+DELETE FROM staging_events;
+
+-- prefix: COPY reads s3://udacity-dend/log_data/ only when it holds exactly the objects to load; otherwise the run stops and asks for [S3] MANIFEST_PREFIX
+
+-- staging/copy_staging_events
+-- Server-side load from S3 with the cluster's IAM role. Each slice reads whole files (JSON is
+-- not split), so the number of files relative to the cluster's slices sets the parallelism.
+-- FROM is a key prefix ending in '/' (a prefix matches every key that starts with it, so
+-- log_data would also load log_data_old/...), or a manifest listing exactly the keys
+-- selected for this load.
+-- FORMAT AS JSON '<jsonpaths>': the i-th JSONPath fills the i-th listed column, which maps the
+-- camelCase keys (firstName, userId, ...) to snake_case columns; plain JSON 'auto' would
+-- match keys case-sensitively and load those columns as NULL.
+-- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
+-- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
+COPY staging_events (
+    artist, auth, first_name, gender, item_in_session, last_name, length, level,
+    location, method, page, registration, session_id, song, status, ts,
+    user_agent, user_id
+)
+FROM 's3://udacity-dend/log_data/'
+IAM_ROLE '<ROLE_ARN of IAM_ROLE_NAME sparkify-redshift-s3-read>'
+FORMAT AS JSON 's3://udacity-dend/log_json_path.json'
+-- no MANIFEST: COPY loads every object under the prefix
+REGION 'us-west-2'
+COMPUPDATE OFF
+STATUPDATE OFF
+MAXERROR 0;
+
+-- staging/last_copy
+-- Rows loaded by this session's latest COPY, and its query id (the key of stl_load_errors).
+SELECT
+    PG_LAST_COPY_COUNT() AS rows_loaded,
+    PG_LAST_COPY_ID() AS copy_query_id;
+
+-- rejected records: after a failed COPY (or with --max-errors > 0), read on a separate connection from staging/copy_errors.sql, else staging/copy_errors_stl.sql
+
+-- staging/clear_load_errors
+DELETE FROM load_errors WHERE table_name = 'staging_events';
+
+-- load_errors: nothing to insert: with --max-errors 0 a bad record fails the load
+
+-- staging/analyze
+-- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
+ANALYZE staging_events;
+
+-- ==== stage staging_songs: one transaction on its own connection; the two staging tables load concurrently ====
+
+-- staging/clear_staging_songs
+-- DELETE, not TRUNCATE: Redshift's TRUNCATE commits the open transaction, so a failed COPY
+-- could no longer be rolled back to the previous staging rows. Redshift's automatic
+-- VACUUM DELETE reclaims the deleted blocks in the background.
+DELETE FROM staging_songs;
+
+-- prefix: COPY reads s3://udacity-dend/song_data/ only when it holds exactly the objects to load; otherwise the run stops and asks for [S3] MANIFEST_PREFIX
+
+-- staging/copy_staging_songs
+-- Server-side load from S3 with the cluster's IAM role; one song object per line.
+-- FROM is a key prefix ending in '/' (a prefix matches every key that starts with it), or a
+-- manifest listing exactly the keys selected for this load.
+-- JSON 'auto ignorecase': keys match the column names case-insensitively (plain 'auto' is
+-- case-sensitive and would load differently-cased keys as NULL).
+-- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
+-- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
+COPY staging_songs (
+    num_songs, artist_id, artist_latitude, artist_longitude, artist_location,
+    artist_name, song_id, title, duration, year
+)
+FROM 's3://udacity-dend/song_data/'
+IAM_ROLE '<ROLE_ARN of IAM_ROLE_NAME sparkify-redshift-s3-read>'
+FORMAT AS JSON 'auto ignorecase'
+-- no MANIFEST: COPY loads every object under the prefix
+REGION 'us-west-2'
+COMPUPDATE OFF
+STATUPDATE OFF
+MAXERROR 0;
+
+-- staging/last_copy
+-- Rows loaded by this session's latest COPY, and its query id (the key of stl_load_errors).
+SELECT
+    PG_LAST_COPY_COUNT() AS rows_loaded,
+    PG_LAST_COPY_ID() AS copy_query_id;
+
+-- rejected records: after a failed COPY (or with --max-errors > 0), read on a separate connection from staging/copy_errors.sql, else staging/copy_errors_stl.sql
+
+-- staging/clear_load_errors
+DELETE FROM load_errors WHERE table_name = 'staging_songs';
+
+-- load_errors: nothing to insert: with --max-errors 0 a bad record fails the load
+
+-- staging/analyze
+-- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
+ANALYZE staging_songs;
+
+-- ==== transform: one transaction; any failure rolls the star and ledger back ====
+
+-- star/song_records
+-- Keep every distinct song record staged now, unless already kept.
+INSERT INTO song_records (
+    song_id, title, artist_id, artist_name, artist_location,
+    artist_latitude, artist_longitude, duration, year
+)
+WITH staged_records AS (
+    SELECT DISTINCT
+        song_id,
+        NULLIF(title, '') AS title,
+        NULLIF(artist_id, '') AS artist_id,
+        NULLIF(artist_name, '') AS artist_name,
+        NULLIF(artist_location, '') AS artist_location,
+        artist_latitude,
+        artist_longitude,
+        duration,
+        year
+    FROM staging_songs
+    WHERE NULLIF(song_id, '') IS NOT NULL
+)
+
+SELECT staged_records.*
+FROM staged_records
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM song_records AS kept
+    WHERE kept.song_id = staged_records.song_id
+      AND COALESCE(kept.title, '') = COALESCE(staged_records.title, '')
+      AND COALESCE(kept.artist_id, '') = COALESCE(staged_records.artist_id, '')
+      AND COALESCE(kept.artist_name, '') = COALESCE(staged_records.artist_name, '')
+      AND COALESCE(kept.artist_location, '') = COALESCE(staged_records.artist_location, '')
+      AND COALESCE(kept.artist_latitude, -999) = COALESCE(staged_records.artist_latitude, -999)
+      AND COALESCE(kept.artist_longitude, -999) = COALESCE(staged_records.artist_longitude, -999)
+      AND COALESCE(kept.duration, -1) = COALESCE(staged_records.duration, -1)
+      AND COALESCE(kept.year, -1) = COALESCE(staged_records.year, -1)
+);
+
+-- star/artist_remove_restaged
+-- Artists staged now are rebuilt below from all their kept records.
+DELETE FROM artist
+USING (
+    SELECT DISTINCT artist_id
+    FROM staging_songs
+    WHERE NULLIF(artist_id, '') IS NOT NULL
+) AS restaged_artists
+WHERE artist.artist_id = restaged_artists.artist_id;
+
+-- star/artist
+INSERT INTO artist (artist_id, name, location, latitude, longitude)
+WITH restaged_artists AS (
+    SELECT DISTINCT artist_id
+    FROM staging_songs
+    WHERE NULLIF(artist_id, '') IS NOT NULL
+),
+
+artist_records AS (
+    SELECT
+        song_records.artist_id,
+        song_records.artist_name AS name,
+        song_records.artist_location AS location,
+        song_records.artist_latitude AS latitude,
+        song_records.artist_longitude AS longitude
+    FROM song_records
+    INNER JOIN restaged_artists
+        ON restaged_artists.artist_id = song_records.artist_id
+),
+
+-- An artist repeated with different details: keep the most complete record (a location,
+-- then coordinates), then the smallest name and location, so load order never matters.
+records_by_preference AS (
+    SELECT
+        artist_records.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY artist_id
+            ORDER BY CASE WHEN location IS NULL THEN 1 ELSE 0 END,
+                     CASE WHEN latitude IS NULL OR longitude IS NULL THEN 1 ELSE 0 END,
+                     name NULLS LAST,
+                     location NULLS LAST,
+                     latitude NULLS LAST,
+                     longitude NULLS LAST
+        ) AS preference
+    FROM artist_records
+)
+
+SELECT
+    artist_id,
+    name,
+    location,
+    latitude,
+    longitude
+FROM records_by_preference
+WHERE preference = 1;
+
+-- star/song_remove_restaged
+-- Songs staged now are rebuilt below from all their kept records.
+DELETE FROM song
+USING (
+    SELECT DISTINCT song_id
+    FROM staging_songs
+    WHERE NULLIF(song_id, '') IS NOT NULL
+) AS restaged_songs
+WHERE song.song_id = restaged_songs.song_id;
+
+-- star/song
+INSERT INTO song (song_id, title, artist_id, year, duration)
+WITH restaged_songs AS (
+    SELECT DISTINCT song_id
+    FROM staging_songs
+    WHERE NULLIF(song_id, '') IS NOT NULL
+),
+
+song_records_restaged AS (
+    SELECT
+        song_records.song_id,
+        song_records.title,
+        song_records.artist_id,
+        song_records.year,
+        song_records.duration
+    FROM song_records
+    INNER JOIN restaged_songs
+        ON restaged_songs.song_id = song_records.song_id
+),
+
+-- A song repeated with different details: prefer a known year (not 0) and duration, then
+-- the smallest title and artist_id, so load order never matters.
+records_by_preference AS (
+    SELECT
+        song_records_restaged.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY song_id
+            ORDER BY CASE WHEN year IS NULL OR year = 0 THEN 1 ELSE 0 END,
+                     CASE WHEN duration IS NULL THEN 1 ELSE 0 END,
+                     title NULLS LAST,
+                     artist_id NULLS LAST,
+                     duration NULLS LAST,
+                     year
+        ) AS preference
+    FROM song_records_restaged
+)
+
+SELECT
+    song_id,
+    title,
+    artist_id,
+    year,
+    duration
+FROM records_by_preference
+WHERE preference = 1;
+
+-- star/users_remove_superseded
+-- Users with a later event in this load are rebuilt below from it.
+DELETE FROM users
+USING newer_user_events
+WHERE users.user_id = newer_user_events.user_id;
+
+-- star/users
+INSERT INTO users (user_id, first_name, last_name, gender, level)
+SELECT
+    user_id,
+    first_name,
+    last_name,
+    gender,
+    level
+FROM newer_user_events;
+
+-- star/user_latest_event_remove_superseded
+DELETE FROM user_latest_event
+USING newer_user_events
+WHERE user_latest_event.user_id = newer_user_events.user_id;
+
+-- star/user_latest_event
+INSERT INTO user_latest_event (user_id, ts, item_in_session, session_id)
+SELECT
+    user_id,
+    ts,
+    item_in_session,
+    session_id
+FROM newer_user_events;
+
+-- star/songplay_source
+-- Remember what every new play asked for, for matching now and when songs arrive later.
+INSERT INTO songplay_source (user_id, session_key, item_key, song, artist, length)
+SELECT
+    staged_plays.user_id,
+    staged_plays.session_key,
+    staged_plays.item_key,
+    staged_plays.song,
+    staged_plays.artist,
+    staged_plays.length
+FROM staged_plays
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM songplay_source AS kept
+    WHERE kept.user_id = staged_plays.user_id
+      AND kept.session_key = staged_plays.session_key
+      AND kept.item_key = staged_plays.item_key
+);
+
+-- star/play_matches_clear
+DELETE FROM play_matches;
+
+-- star/play_matches
+-- The best song for every play this load can affect: the plays staged now, and earlier plays
+-- whose title and artist name match a song staged now.
+INSERT INTO play_matches (user_id, session_key, item_key, song_id)
+WITH affected_plays AS (
+    SELECT songplay_source.*
+    FROM songplay_source
+    INNER JOIN (SELECT DISTINCT user_id, session_key, item_key FROM staged_plays) AS staged
+        ON staged.user_id = songplay_source.user_id
+       AND staged.session_key = songplay_source.session_key
+       AND staged.item_key = songplay_source.item_key
+    UNION
+    SELECT songplay_source.*
+    FROM songplay_source
+    INNER JOIN (SELECT DISTINCT title, artist_name FROM staging_songs) AS staged_titles
+        ON staged_titles.title = songplay_source.song
+       AND staged_titles.artist_name = songplay_source.artist
+),
+
+-- Every kept song with the play's exact title and artist name. When several match, the one
+-- whose duration is closest to the played length wins, then the smallest song_id.
+song_candidates AS (
+    SELECT
+        affected_plays.user_id,
+        affected_plays.session_key,
+        affected_plays.item_key,
+        song_records.song_id,
+        ROW_NUMBER() OVER (
+            PARTITION BY affected_plays.user_id, affected_plays.session_key, affected_plays.item_key
+            ORDER BY ABS(song_records.duration - affected_plays.length) NULLS LAST,
+                     song_records.song_id
+        ) AS closeness
+    FROM affected_plays
+    INNER JOIN song_records
+        ON song_records.title = affected_plays.song
+       AND song_records.artist_name = affected_plays.artist
+)
+
+SELECT
+    affected_plays.user_id,
+    affected_plays.session_key,
+    affected_plays.item_key,
+    song_candidates.song_id
+FROM affected_plays
+LEFT JOIN song_candidates
+    ON song_candidates.user_id = affected_plays.user_id
+   AND song_candidates.session_key = affected_plays.session_key
+   AND song_candidates.item_key = affected_plays.item_key
+   AND song_candidates.closeness = 1;
+
+-- star/songplay_rematch
+-- Plays already in songplay keep their songplay_id; only their song match follows the songs
+-- known now (a song that arrives late fills the plays that referenced it).
+UPDATE songplay
+SET song_id = play_matches.song_id,
+    artist_id = song.artist_id
+FROM play_matches
+LEFT JOIN song
+    ON song.song_id = play_matches.song_id
+WHERE songplay.user_id = play_matches.user_id
+  AND COALESCE(songplay.session_id, -1) = play_matches.session_key
+  AND COALESCE(songplay.item_in_session, -1) = play_matches.item_key
+  AND (COALESCE(songplay.song_id, '') <> COALESCE(play_matches.song_id, '')
+       OR COALESCE(songplay.artist_id, '') <> COALESCE(song.artist_id, ''));
+
+-- star/songplay
+-- Only plays not loaded before: a rerun adds nothing and keeps every songplay_id.
+INSERT INTO songplay (
+    start_time, user_id, level, song_id, artist_id,
+    session_id, item_in_session, location, user_agent
+)
+WITH new_plays AS (
+    SELECT staged_plays.*
+    FROM staged_plays
+    WHERE NOT EXISTS (
+        SELECT 1
+        FROM songplay
+        WHERE songplay.user_id = staged_plays.user_id
+          AND COALESCE(songplay.session_id, -1) = staged_plays.session_key
+          AND COALESCE(songplay.item_in_session, -1) = staged_plays.item_key
+    )
+)
+
+SELECT
+    new_plays.start_time,
+    new_plays.user_id,
+    new_plays.level,
+    play_matches.song_id,
+    song.artist_id,
+    new_plays.session_id,
+    new_plays.item_in_session,
+    new_plays.location,
+    new_plays.user_agent
+FROM new_plays
+LEFT JOIN play_matches
+    ON play_matches.user_id = new_plays.user_id
+   AND play_matches.session_key = new_plays.session_key
+   AND play_matches.item_key = new_plays.item_key
+LEFT JOIN song
+    ON song.song_id = play_matches.song_id
+ORDER BY new_plays.start_time, new_plays.user_id, new_plays.session_key, new_plays.item_key;
+
+-- star/time
+INSERT INTO time (start_time, hour, day, week, month, year, weekday)
+WITH play_times AS (
+    SELECT DISTINCT start_time
+    FROM songplay
+),
+
+new_play_times AS (
+    SELECT play_times.start_time
+    FROM play_times
+    WHERE NOT EXISTS (
+        SELECT 1 FROM time WHERE time.start_time = play_times.start_time
+    )
+)
+
+-- EXTRACT returns numeric on PostgreSQL and integers on Redshift: cast for one schema.
+-- week is the ISO week; weekday counts from 0 = Sunday.
+SELECT
+    start_time,
+    CAST(EXTRACT(HOUR FROM start_time) AS SMALLINT) AS hour,
+    CAST(EXTRACT(DAY FROM start_time) AS SMALLINT) AS day,
+    CAST(EXTRACT(WEEK FROM start_time) AS SMALLINT) AS week,
+    CAST(EXTRACT(MONTH FROM start_time) AS SMALLINT) AS month,
+    CAST(EXTRACT(YEAR FROM start_time) AS SMALLINT) AS year,
+    CAST(EXTRACT(DOW FROM start_time) AS SMALLINT) AS weekday
+FROM new_play_times;
+
+-- ledger/forget_objects
+-- Objects loaded again (changed since their last load) replace their ledger rows.
+DELETE FROM load_ledger WHERE source_key IN %s;
+
+-- ledger/record_objects
+INSERT INTO load_ledger (source_key, etag, size, rows, run_id, loaded_at) VALUES %s;
+
+-- ledger parameters: each %s is filled by the client with the loaded objects, 1000 at a time
+
+-- staging/analyze
+-- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
+ANALYZE songplay;
+
+-- staging/analyze
+-- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
+ANALYZE users;
+
+-- staging/analyze
+-- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
+ANALYZE song;
+
+-- staging/analyze
+-- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
+ANALYZE artist;
+
+-- staging/analyze
+-- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
+ANALYZE time;

@@ -1,0 +1,287 @@
+"""The SQL of a Redshift run: it parses as Redshift, avoids what Redshift lacks, keeps the
+PostgreSQL columns, and `--dry-run` prints it as the golden files under tests/golden/ show.
+
+After a deliberate change to any SQL file, regenerate the golden files with
+`UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_redshift_sql.py` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot import exp
+
+from sparkify.config import example_file
+from sparkify.redshift import copy_params
+from sparkify.sqllib import SQL_ROOT, TABLES, TRANSFORM_STEPS, SqlLibrary
+from tasks.dry_run import plan_text
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).resolve().parent / "golden"
+REDSHIFT = SqlLibrary("redshift")
+POSTGRES = SqlLibrary("postgres")
+VIEWS = {"staged_plays", "newer_user_events"}
+
+COPY = copy_params(source="s3://udacity-dend/log_data/", manifest=False,
+                   role="arn:aws:iam::123456789012:role/sparkify-redshift-s3-read",
+                   region="us-west-2", jsonpaths="s3://udacity-dend/log_json_path.json",
+                   max_errors=0)
+PARAMS = {"table": "staging_events", "session_id": "555", "copy_query_id": "42",
+          "timeout_ms": "2000", **COPY}
+QUOTED_TABLE = {"staging/clear_load_errors"}
+
+# Every statement name a Redshift run executes (see tasks/dry_run.py for the order).
+RUN_STATEMENTS = (
+    "lock/create", "lock/set_timeout", "lock/acquire",
+    *(f"ddl/{table}" for table in TABLES),
+    "ledger/loaded_objects",
+    "staging/clear_staging_events", "staging/clear_staging_songs",
+    "staging/copy_staging_events", "staging/copy_staging_songs", "staging/last_copy",
+    "staging/copy_errors", "staging/copy_errors_stl", "staging/clear_load_errors",
+    "staging/analyze",
+    "refresh/clear_star", *TRANSFORM_STEPS,
+    "ledger/forget_objects", "ledger/record_objects",
+)
+# sqlglot has no grammar for these; each is a keyword and a table name.
+UNPARSED_ALLOWED = {"lock/acquire": "LOCK elt_lock"}
+
+
+def redshift_text(name: str) -> str:
+    params = {**PARAMS, "table": "'staging_events'"} if name in QUOTED_TABLE else PARAMS
+    return REDSHIFT.text(name, **params)
+
+
+def without_comments(sql: str) -> str:
+    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+
+
+# ---- every statement parses as Redshift --------------------------------------------------
+
+@pytest.mark.parametrize("name", RUN_STATEMENTS)
+def test_every_statement_of_a_redshift_run_parses_with_sqlglot_redshift(name):
+    statements = [s for s in sqlglot.parse(redshift_text(name), read="redshift") if s]
+
+    assert statements
+    unparsed = [s for s in statements if isinstance(s, exp.Command)]
+    if name in UNPARSED_ALLOWED:
+        assert [s.sql("redshift", comments=False) for s in unparsed] == [UNPARSED_ALLOWED[name]]
+    else:
+        assert unparsed == []
+
+
+def test_every_redshift_file_is_used_by_a_run():
+    names = {p.relative_to(SQL_ROOT / "redshift").with_suffix("").as_posix()
+             for p in (SQL_ROOT / "redshift").rglob("*.sql")}
+
+    assert names <= set(RUN_STATEMENTS)
+
+
+def test_every_table_has_a_redshift_ddl_and_every_view_is_shared():
+    for table in TABLES:
+        path = REDSHIFT.path(f"ddl/{table}")
+        if table in VIEWS:
+            assert path == SQL_ROOT / "ddl" / f"{table}.sql"
+            assert REDSHIFT.text(f"ddl/{table}").lstrip().startswith(("--", "CREATE OR REPLACE VIEW"))
+        else:
+            assert path == SQL_ROOT / "redshift" / "ddl" / f"{table}.sql"
+
+
+# ---- what Redshift lacks -----------------------------------------------------------------
+
+UNSUPPORTED = {
+    r"\bTRUNCATE\b": "TRUNCATE commits the open transaction",
+    r"\bCREATE\s+(UNIQUE\s+)?INDEX\b": "Redshift has no indexes",
+    r"\bpg_(try_)?advisory": "Redshift has no advisory locks",
+    r"\bRESTART\s+IDENTITY\b": "an IDENTITY cannot be restarted",
+    r"\bGENERATED\b.*\bIDENTITY\b": "Redshift spells it IDENTITY(seed, step)",
+    r"\bON\s+CONFLICT\b": "Redshift has no upsert clause",
+    r"::\s*regclass\b": "no regclass on compute nodes",
+}
+
+
+@pytest.mark.parametrize("name", RUN_STATEMENTS)
+def test_no_statement_uses_what_redshift_lacks(name):
+    text = without_comments(redshift_text(name))
+
+    flags = re.IGNORECASE | re.DOTALL
+    found = [why for pattern, why in UNSUPPORTED.items() if re.search(pattern, text, flags)]
+    assert found == []
+
+
+def outer_joins_in_update_from(sql: str) -> list[str]:
+    """Outer joins directly in an UPDATE's FROM list (fine inside a derived table)."""
+    found = []
+    for update in sqlglot.parse(sql, read="redshift"):
+        if isinstance(update, exp.Update) and update.args.get("from_") is not None:
+            found += [join.sql("redshift") for join in update.args["from_"].find_all(exp.Join)
+                      if join.side and not join.find_ancestor(exp.Subquery, exp.Select)]
+    return found
+
+
+UPDATES = [name for name in RUN_STATEMENTS if name.startswith("star/")]
+KNOWN_GAPS = {
+    "star/songplay_rematch": "shared file: LEFT JOIN song in UPDATE ... FROM fails on Redshift "
+                             "('Target table must be part of an equijoin predicate'); "
+                             "move the join into a derived table (reported to its owner)",
+}
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_GAPS[name], strict=False))
+    if name in KNOWN_GAPS else name for name in UPDATES])
+def test_no_update_has_an_outer_join_in_its_from_list(name):
+    assert outer_joins_in_update_from(redshift_text(name)) == []
+
+
+def test_the_outer_join_check_accepts_the_derived_table_form():
+    derived = ("UPDATE songplay SET song_id = matches.song_id FROM (SELECT p.user_id, p.song_id "
+               "FROM play_matches AS p LEFT JOIN song ON song.song_id = p.song_id) AS matches "
+               "WHERE songplay.user_id = matches.user_id")
+    direct = ("UPDATE songplay SET song_id = p.song_id FROM play_matches AS p LEFT JOIN song "
+              "ON song.song_id = p.song_id WHERE songplay.user_id = p.user_id")
+
+    assert outer_joins_in_update_from(derived) == []
+    assert len(outer_joins_in_update_from(direct)) == 1
+
+
+# ---- DDL ---------------------------------------------------------------------------------
+
+def create_table(sql: str, dialect: str) -> exp.Create:
+    return next(s for s in sqlglot.parse(sql, read=dialect)
+                if isinstance(s, exp.Create) and s.args.get("kind") == "TABLE")
+
+
+def columns(create: exp.Create) -> list[str]:
+    return [c.name for c in create.this.expressions if isinstance(c, exp.ColumnDef)]
+
+
+TABLES_WITH_DDL = [t for t in TABLES if t not in VIEWS]
+
+
+@pytest.mark.parametrize("table", TABLES_WITH_DDL)
+def test_redshift_tables_have_the_postgres_columns_in_the_same_order(table):
+    redshift = create_table(REDSHIFT.text(f"ddl/{table}"), "redshift")
+    postgres = create_table(POSTGRES.text(f"ddl/{table}"), "postgres")
+
+    assert columns(redshift) == columns(postgres)
+
+
+@pytest.mark.parametrize("table", TABLES_WITH_DDL)
+def test_distribution_and_sort_are_chosen_and_explained(table):
+    text = REDSHIFT.text(f"ddl/{table}")
+    properties = create_table(text, "redshift").args["properties"].expressions
+    kinds = {type(p).__name__ for p in properties}
+    comment = " ".join(line for line in text.splitlines() if line.startswith("--"))
+
+    assert kinds & {"DistStyleProperty", "DistKeyProperty"}
+    assert re.search(r"\bDIST(STYLE|KEY)\b", comment)  # the choice, with its reason
+    assert "SortKeyProperty" in kinds or "No sort key" in comment
+
+
+def test_songplay_id_is_an_identity_from_zero():
+    text = REDSHIFT.text("ddl/songplay")
+
+    assert re.search(r"songplay_id\s+BIGINT\s+IDENTITY\(0,\s*1\)", text)
+
+
+@pytest.mark.parametrize("table", ["staging_events", "staging_songs"])
+def test_staging_is_cleared_by_delete(table):
+    [statement] = sqlglot.parse(REDSHIFT.text(f"staging/clear_{table}"), read="redshift")
+
+    assert isinstance(statement, exp.Delete)
+
+
+# ---- COPY --------------------------------------------------------------------------------
+
+def copy_text(table: str, **overrides) -> str:
+    values = {"source": "s3://udacity-dend/song_data/", "manifest": False,
+              "role": "arn:aws:iam::1:role/r", "region": "us-west-2",
+              "jsonpaths": "s3://udacity-dend/log_json_path.json", "max_errors": 0}
+    return REDSHIFT.text(f"staging/copy_{table}", **copy_params(**{**values, **overrides}))
+
+
+def test_events_copy_maps_through_the_jsonpaths_file():
+    text = without_comments(copy_text("staging_events", max_errors=3))
+
+    assert "FORMAT AS JSON 's3://udacity-dend/log_json_path.json'" in text
+    for clause in ("IAM_ROLE 'arn:aws:iam::1:role/r'", "REGION 'us-west-2'", "COMPUPDATE OFF",
+                   "STATUPDATE OFF", "MAXERROR 3"):
+        assert clause in text
+    assert "MANIFEST" not in text
+
+
+def test_songs_copy_matches_keys_case_insensitively_from_a_manifest():
+    text = without_comments(copy_text("staging_songs", source="s3://b/m/r/staging_songs.manifest",
+                                      manifest=True))
+
+    assert "FORMAT AS JSON 'auto ignorecase'" in text
+    assert re.search(r"FROM 's3://b/m/r/staging_songs\.manifest'\n(.*\n)*MANIFEST\n", text)
+
+
+def test_a_quote_in_a_uri_cannot_break_out_of_the_literal():
+    text = copy_text("staging_songs", source="s3://b/it's/")
+
+    assert "FROM 's3://b/it''s/'" in text
+
+
+# ---- dry run -----------------------------------------------------------------------------
+
+def dry_run(tmp_path: Path, *args: str, password: str = "Golden-pass-1") -> str:
+    """`python flows/main.py ... --dry-run`, with AWS pointed at a port where nothing listens."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPARKIFY_", "AWS_"))}
+    env.update(SPARKIFY_DB_PASSWORD=password, AWS_ENDPOINT_URL="http://127.0.0.1:9",
+               AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY="x" * 40)
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "flows/main.py"), *args,
+                             "--dry-run"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert password not in result.stdout + result.stderr
+    return result.stdout
+
+
+def assert_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), \
+        f"the dry run differs from {path}: regenerate with UPDATE_GOLDEN=1 and review the diff"
+
+
+def test_the_redshift_dry_run_matches_its_golden_file(tmp_path):
+    (tmp_path / "dwh.cfg").write_text(example_file(), encoding="utf-8")
+
+    assert_golden("dry_run_redshift.sql", dry_run(tmp_path, "--config", "dwh.cfg"))
+
+
+def test_the_postgres_dry_run_matches_its_golden_file_with_the_url_password_masked(tmp_path):
+    url = "postgresql://sparkify:Url-secret-9@db.example.com:5432/sparkify"
+
+    text = dry_run(tmp_path, "--warehouse-url", url, password="Url-secret-9")
+
+    assert "postgresql://sparkify:****@db.example.com:5432/sparkify" in text
+    assert_golden("dry_run_postgres.sql", text)
+
+
+def test_the_plan_follows_the_manifest_error_budget_and_full_refresh_options(tmp_path):
+    config = tmp_path / "dwh.cfg"
+    config.write_text(example_file().replace("MANIFEST_PREFIX = \n",
+                                             "MANIFEST_PREFIX = s3://mine/manifests\n")
+                      .replace("ROLE_ARN = \n", "ROLE_ARN = arn:aws:iam::1:role/r\n"),
+                      encoding="utf-8")
+
+    text = plan_text(str(config), None, None, max_errors=5, full_refresh=True)
+
+    assert "FROM 's3://mine/manifests/<run_id>/staging_events.manifest'\n" in text
+    assert text.count("\nMANIFEST\n") == 2
+    assert text.count("IAM_ROLE 'arn:aws:iam::1:role/r'") == 2
+    assert text.count("MAXERROR 5") == 2
+    assert "-- refresh/clear_star\n" in text
+    assert "-- ledger/loaded_objects" not in text  # a full refresh does not read the ledger
+    assert "INSERT INTO load_errors" in text
