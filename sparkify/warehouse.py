@@ -8,24 +8,37 @@ PostgreSQL is fed by `COPY ... FROM STDIN` from rows parsed here, Redshift runs 
 from __future__ import annotations
 
 import logging
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Self
 
 import psycopg2
 import psycopg2.extras
 
 from sparkify.errors import MalformedRecordError, WarehouseError
-from sparkify.records import LoadError, RowMapper, copy_lines
+from sparkify.records import CopyChunk, LoadError, RowMapper, copy_chunk, line_chunks
 from sparkify.secrets import redact
 from sparkify.sqllib import STAR_TABLES, TABLES, SqlLibrary, quote_literal
 from sparkify.storage import S3ObjectStore, SourceObject
 
 log = logging.getLogger("sparkify.warehouse")
 FETCH_WORKERS = 8
+FETCH_AHEAD_BYTES = 192 << 20  # bodies fetched but not yet parsed (beyond the one being parsed)
+# Parsing JSON is the staging bottleneck: bodies this big are cut into line chunks parsed by
+# worker processes while this one feeds COPY; smaller ones are parsed here, in order.
+PARSE_WORKERS = min(2, os.cpu_count() or 1)
+PARSE_CHUNK_BYTES = 2 << 20
+PARALLEL_MIN_BYTES = 1 << 20
 
 
 @dataclass
@@ -179,7 +192,8 @@ class Warehouse:
 
         with self.transaction() as cur:
             self.run(cur, f"staging/clear_{table}")
-            stream = _CopyStream(self._copy_chunks(source, store, on_error, result, progress))
+            chunks = self._copy_chunks(source, store, on_error, result, progress)
+            stream = _CopyStream(chunks)
             columns = ", ".join(source.mapper.table.column_names)
             try:
                 cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN", stream, size=1 << 20)
@@ -187,21 +201,40 @@ class Warehouse:
                 if stream.error:  # psycopg2 wraps errors raised while reading: show the cause
                     raise stream.error from None
                 raise
+            finally:
+                chunks.close()  # stops GETs and parse workers now, not when garbage-collected
             self._record_errors(cur, table, result.errors, run_id)
             self.run(cur, "staging/analyze", table=table)
         result.seconds = time.perf_counter() - started
+        log.debug("%s: %d rows from %d objects in %.2fs", table, result.rows, result.objects,
+                  result.seconds, extra={"stage_result": result})
         return result
 
     def _copy_chunks(self, source: StagingSource, store: S3ObjectStore,
                      on_error: Callable[[LoadError], None], result: StageResult,
                      progress: Callable[[int, int], None] | None) -> Iterator[bytes]:
-        for done, (obj, body) in enumerate(fetch_in_order(store, source.objects), start=1):
-            lines = list(copy_lines(body, obj.uri, source.mapper, on_error))
-            result.rows += len(lines)
-            result.rows_by_key[obj.key] = len(lines)
-            if progress:
-                progress(done, result.rows)
-            yield "".join(lines).encode("utf-8")
+        """COPY text in source order; errors reach `on_error` in source order too."""
+        done = object_rows = 0
+        with _ParsePool(source.mapper, PARSE_WORKERS) as pool:
+            bodies = fetch_in_order(store, source.objects)
+            pieces = _parsed_pieces(bodies, source.mapper, pool)
+            try:
+                for obj, piece in pieces:
+                    if piece is None:  # the end of one object
+                        done += 1
+                        result.rows_by_key[obj.key], object_rows = object_rows, 0
+                        if progress:
+                            progress(done, result.rows)
+                        continue
+                    for error in piece.errors:
+                        on_error(error)
+                    object_rows += piece.rows
+                    result.rows += piece.rows
+                    if piece.data:
+                        yield piece.data
+            finally:  # on failure: cancel queued chunks and GETs before the pool stops
+                pieces.close()
+                bodies.close()
 
     def _record_errors(self, cur, table: str, errors: list[LoadError], run_id: str) -> None:
         self.run(cur, "staging/clear_load_errors", table=quote_literal(table))
@@ -221,27 +254,141 @@ def _malformed_message(error: LoadError, max_errors: int) -> str:
 
 
 def fetch_in_order(store: S3ObjectStore, objects: Sequence[SourceObject],
-                   workers: int = FETCH_WORKERS) -> Iterator[tuple[SourceObject, bytes]]:
-    """Object bodies in key order, with up to 2 x workers GETs in flight ahead of the reader."""
+                   workers: int = FETCH_WORKERS, max_bytes: int = FETCH_AHEAD_BYTES,
+                   ) -> Iterator[tuple[SourceObject, bytes]]:
+    """Object bodies in key order, GETs running ahead of the reader: up to 2 x workers objects
+    and, beyond the first, `max_bytes` of listed size, so big objects do not pile up in memory."""
     pending: deque = deque()
-    remaining = iter(objects)
+    remaining = deque(objects)
+    held = 0  # listed bytes of the pending objects and of the one the reader holds
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3-get") as pool:
-        def submit_next() -> None:
-            obj = next(remaining, None)
-            if obj is not None:
+        def fill() -> None:
+            nonlocal held
+            while remaining and (not pending or (
+                    len(pending) < workers * 2 and held + remaining[0].size <= max_bytes)):
+                obj = remaining.popleft()
+                held += obj.size
                 pending.append((obj, pool.submit(store.read, obj.bucket, obj.key)))
 
-        for _ in range(workers * 2):
-            submit_next()
+        fill()
         try:
             while pending:
                 obj, future = pending.popleft()
                 body = future.result()
-                submit_next()
+                fill()
                 yield obj, body
+                del body
+                held -= obj.size
         finally:
             for _, future in pending:
                 future.cancel()
+
+
+def _parsed_pieces(bodies: Iterator[tuple[SourceObject, bytes]], mapper: RowMapper,
+                   pool: _ParsePool) -> Iterator[tuple[SourceObject, CopyChunk | None]]:
+    """Each body's CopyChunks in order, then (object, None); big bodies go to the pool in line
+    chunks, with a bounded number in flight, while small ones are parsed here."""
+    pending: deque = deque()  # (object, Future | CopyChunk | None), in source order
+    in_flight = 2 * pool.workers + 1
+
+    def ready(limit: int) -> Iterator[tuple[SourceObject, CopyChunk | None]]:
+        while len(pending) > limit:
+            obj, item = pending.popleft()
+            yield obj, item.result() if isinstance(item, Future) else item
+
+    try:
+        for obj, body in bodies:
+            parallel = pool.workers > 0 and len(body) >= PARALLEL_MIN_BYTES
+            for first_line, chunk in line_chunks(body, PARSE_CHUNK_BYTES):
+                if parallel:
+                    pending.append((obj, pool.submit(chunk, obj.uri, first_line)))
+                else:
+                    pending.append((obj, copy_chunk(chunk, obj.uri, first_line, mapper)))
+                yield from ready(in_flight)
+            pending.append((obj, None))
+            yield from ready(in_flight)
+        yield from ready(0)
+    finally:
+        for _, item in pending:
+            if isinstance(item, Future):
+                item.cancel()
+
+
+class _ParsePool:
+    """Worker processes running `copy_chunk` (started on first use, stopped on exit).
+
+    Each is a fresh `python -c` that imports only sparkify.records (multiprocessing's spawn
+    would re-run the flow script's imports in every worker), fed by a thread of its own over
+    pipes: pickled (chunk, source, first line) in, a pickled CopyChunk out.
+    """
+
+    def __init__(self, mapper: RowMapper, workers: int) -> None:
+        self.mapper = mapper
+        self.workers = workers
+        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self._processes: list[subprocess.Popen] = []
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, chunk: bytes, source: str, first_line: int) -> Future:
+        if not self._processes:
+            self._start()
+        future: Future = Future()
+        self._tasks.put((future, (chunk, source, first_line)))
+        return future
+
+    def _start(self) -> None:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+        for number in range(self.workers):
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from sparkify.records import _worker_main; _worker_main()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                start_new_session=True,  # Ctrl-C reaches the pipeline, which stops its workers
+            )
+            self._processes.append(process)
+            try:
+                pickle.dump(self.mapper, process.stdin, protocol=5)
+            except OSError as exc:
+                raise WarehouseError(f"cannot start a parse worker: {exc}") from exc
+            thread = threading.Thread(target=self._serve, args=(process,), daemon=True,
+                                      name=f"parse-worker-{number}")
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self, process: subprocess.Popen) -> None:
+        while (task := self._tasks.get()) is not None:
+            future, payload = task
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                pickle.dump(payload, process.stdin, protocol=5)
+                process.stdin.flush()
+                future.set_result(pickle.load(process.stdout))
+            except (OSError, EOFError, pickle.UnpicklingError) as exc:
+                code = process.poll()
+                future.set_exception(WarehouseError(
+                    f"a parse worker failed (exit code {code}): {exc.__class__.__name__}"))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join()
+        for process in self._processes:
+            try:
+                process.stdin.close()  # the worker ends at end of input
+            except OSError:
+                pass
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            process.stdout.close()
 
 
 class _CopyStream:
