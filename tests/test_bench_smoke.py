@@ -1,0 +1,140 @@
+"""The benchmark script runs at a tiny scale, and the fast staging paths give exactly the rows
+and errors of the reference parser: in chunks, in worker processes, or one line at a time."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import orjson
+import pytest
+
+from sparkify import warehouse
+from sparkify.records import (
+    BOM,
+    DEFAULT_JSONPATHS,
+    STAGING_EVENTS,
+    SongsMapper,
+    copy_chunk,
+    copy_lines,
+    events_mapper,
+    line_chunks,
+    load_jsonpaths,
+)
+from sparkify.storage import SourceObject
+from tests.conftest import PROJECT_ROOT, event, song
+
+EVENTS = events_mapper(load_jsonpaths(DEFAULT_JSONPATHS, "default", STAGING_EVENTS))
+NESTED = events_mapper(load_jsonpaths(
+    b'{"jsonpaths": ["$.a.b", "$[\'auth\']", "$.x[0]"' + b', "$.gender"' * 15 + b"]}",
+    "nested", STAGING_EVENTS))
+ODD_VALUES = [None, "", "x", "a\\b", "t\tab", "n\nl", "c\rr", "nul\x00", "\x7f", "\u00e9", "\\N",
+              0, -1, 2**31 - 1, 2**31, -2**31 - 1, 2**63, 1.5, 1.0, -0.0, 1e300, 1541105830796.0,
+              "12", " 7 ", "+3", "1.5", "abc", True, False, [1, "a\\"], {"k": "v\t"}, "Mozilla\\/5.0"]
+ODD_LINES = [b"", b"  \r", b"[1, 2]", b'"str"', b"{bad", b'{"a": "x\r', b"null", b"12"]
+
+
+def _odd_body(rng: random.Random) -> bytes:
+    """Lines mixing every value type, escapes, bad JSON, blank lines, CRLF and a BOM."""
+    keys = [*event().keys(), *song("S", "T", "A", "N").keys(), "a", "x", "Title", "SONG_ID"]
+    lines = []
+    for _ in range(rng.randint(0, 40)):
+        if rng.random() < 0.15:
+            lines.append(rng.choice(ODD_LINES))
+            continue
+        record = {k: rng.choice(ODD_VALUES) for k in rng.sample(keys, rng.randint(0, len(keys)))}
+        if rng.random() < 0.1:
+            record["a"] = {"b": rng.choice(ODD_VALUES)}
+        line = orjson.dumps(record) if rng.random() < 0.5 else json.dumps(record).encode()
+        lines.append(line + (b"\r" if rng.random() < 0.1 else b""))
+    body = b"\n".join(lines) + (b"\n" if rng.random() < 0.3 else b"")
+    return (BOM + body) if rng.random() < 0.1 else body
+
+
+def _reference(body: bytes, mapper) -> tuple[bytes, list]:
+    errors: list = []
+    rows = "".join(copy_lines(body, "s3://b/k.json", mapper, errors.append))
+    return rows.encode(), errors
+
+
+def _in_chunks(body: bytes, mapper, size: int) -> tuple[bytes, list]:
+    pieces = [copy_chunk(chunk, "s3://b/k.json", first, mapper) for first, chunk in line_chunks(body, size)]
+    return b"".join(p.data for p in pieces), [e for p in pieces for e in p.errors]
+
+
+@pytest.mark.parametrize("mapper", [EVENTS, NESTED, SongsMapper()], ids=["events", "nested", "songs"])
+def test_chunks_give_the_reference_rows_and_errors(mapper):
+    rng = random.Random(7)
+    for _ in range(300):
+        body = _odd_body(rng)
+        expected = _reference(body, mapper)
+        for size in (1, 64, 1 << 20):
+            assert _in_chunks(body, mapper, size) == expected, body
+
+
+class _FilesStore:
+    def __init__(self, bodies: dict[str, bytes]) -> None:
+        self.bodies = bodies
+
+    def read(self, bucket: str, key: str) -> bytes:
+        return self.bodies[key]
+
+
+def _stage_stream(bodies: dict[str, bytes], workers: int, monkeypatch) -> tuple:
+    monkeypatch.setattr(warehouse, "PARSE_WORKERS", workers)
+    monkeypatch.setattr(warehouse, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(warehouse, "PARSE_CHUNK_BYTES", 300)
+    objects = [SourceObject("b", key, "etag", len(body)) for key, body in bodies.items()]
+    source = warehouse.StagingSource(objects, mapper=EVENTS, prefix_uri="s3://b/")
+    result = warehouse.StageResult("staging_events")
+    errors: list = []
+    data = b"".join(warehouse.Warehouse("postgresql://unused")._copy_chunks(
+        source, _FilesStore(bodies), errors.append, result, None))
+    return data, errors, result.rows, result.rows_by_key
+
+
+def test_worker_processes_give_the_serial_rows_and_errors_in_order(monkeypatch):
+    rng = random.Random(11)
+    good = b"\n".join(orjson.dumps(event(userId=str(i), itemInSession=i)) for i in range(200))
+    bodies = {f"log_data/{i:02d}.json": (good if i % 3 == 0 else _odd_body(rng)) for i in range(12)}
+    serial = _stage_stream(bodies, 0, monkeypatch)
+    parallel = _stage_stream(bodies, 2, monkeypatch)
+    assert parallel == serial
+    assert serial[2] > 200 and serial[1]  # rows and errors were both exercised
+
+
+def test_a_fatal_error_stops_the_workers_and_names_file_and_line(monkeypatch):
+    from sparkify.errors import MalformedRecordError
+
+    monkeypatch.setattr(warehouse, "PARSE_WORKERS", 2)
+    monkeypatch.setattr(warehouse, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(warehouse, "PARSE_CHUNK_BYTES", 300)
+    good = b"\n".join(orjson.dumps(event(itemInSession=i)) for i in range(50))
+    bodies = {"a.json": good, "b.json": good + b"\n{oops\n" + good}
+    objects = [SourceObject("b", key, "etag", len(body)) for key, body in bodies.items()]
+    source = warehouse.StagingSource(objects, mapper=EVENTS, prefix_uri="s3://b/")
+
+    def on_error(error):
+        raise MalformedRecordError(error.describe())
+
+    chunks = warehouse.Warehouse("postgresql://unused")._copy_chunks(
+        source, _FilesStore(bodies), on_error, warehouse.StageResult("staging_events"), None)
+    with pytest.raises(MalformedRecordError, match=r"s3://b/b.json line 51: not valid JSON"):
+        list(chunks)
+
+
+def test_bench_script_runs_at_a_tiny_scale(tmp_path):
+    out = tmp_path / "results.json"
+    run = subprocess.run(
+        [sys.executable, "benchmarks/run.py", "--scales", "2000", "--insert-cap", "50",
+         "--ceiling-repeats", "1", "--out", str(out)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=400, check=False)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "COPY ceiling" in run.stdout and "row by row" in run.stdout
+    results = json.loads(out.read_text())
+    scale = results["scales"]["2k"]
+    assert scale["run"]["staged"]["staging_events"] > 1000
+    assert scale["figures"]["elt_speedup_vs_rowwise"] > 0
+    assert scale["run"]["memory_mb"]["pipeline_peak"] > 0
