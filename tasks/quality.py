@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Literal
 
 from prefect import task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.logging import get_run_logger
+from prefect.runtime import flow_run
 
 from sparkify.errors import QualityGateError
 from sparkify.profiles import RuntimeSpec
@@ -20,7 +22,7 @@ QualityMode = Literal["fail", "warn"]
 @task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
       retry_condition_fn=retry_on_transient)
 def check_staging(spec: RuntimeSpec, mode: QualityMode = "fail") -> QualityReport:
-    """Validate the staging tables; with mode "fail" a failure stops the flow before any transform."""
+    """Validate the staging tables; mode "fail" stops the flow before any transform."""
     return run_checkpoint(spec, "staging", mode)
 
 
@@ -36,8 +38,11 @@ def run_checkpoint(spec: RuntimeSpec, checkpoint: str, mode: QualityMode) -> Qua
     if mode not in ("fail", "warn"):
         raise ValueError(f"quality mode must be 'fail' or 'warn', not {mode!r}")
     logger = get_run_logger()
-    with QualityGate(target_for(spec)) as gate:
+    gate = _gate_of_this_flow_run(spec)
+    try:
         report = gate.run(checkpoint)
+    finally:
+        gate.release_connections()
     publish(report)
     logger.info(report.summary())
     if report.data_docs:
@@ -45,7 +50,7 @@ def run_checkpoint(spec: RuntimeSpec, checkpoint: str, mode: QualityMode) -> Qua
     if not report.success:
         if mode == "fail":
             raise QualityGateError(report.failure_message())
-        logger.warning("%s (--quality warn: continuing)", report.failure_message())
+        logger.warning("%s (quality mode warn: not stopping)", report.failure_message())
     return report
 
 
@@ -58,3 +63,21 @@ def publish(report: QualityReport) -> None:
         description=f"GX checkpoint '{report.checkpoint}': {verdict} of "
                     f"{len(report.outcomes)} expectations in {report.seconds:.2f}s",
     )
+
+
+# Both checkpoints of a flow run share one GX context, so the Data Docs index it builds lists
+# both; a new flow run (or another warehouse) starts a fresh one.
+_gates: dict[tuple[str, str, str], QualityGate] = {}
+_gates_lock = threading.Lock()
+
+
+def _gate_of_this_flow_run(spec: RuntimeSpec) -> QualityGate:
+    target = target_for(spec)
+    key = (str(flow_run.get_id()), target.connection_string.get_secret_value(), target.schema)
+    with _gates_lock:
+        if key not in _gates:
+            for previous in _gates.values():
+                previous.close()
+            _gates.clear()
+            _gates[key] = QualityGate(target)
+        return _gates[key]

@@ -1,0 +1,105 @@
+"""Run the Great Expectations checkpoints `staging` and `warehouse` on the warehouse as it is.
+
+Run it as `python flows/validate.py [--warehouse-url URL | --config FILE]` (see --help) or as
+the `validate` Prefect deployment. Exits 1 when an expectation fails, listing each with its table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from collections.abc import Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is imported)
+from prefect import flow  # noqa: E402
+from pydantic import SecretStr  # noqa: E402
+
+from sparkify.errors import ConfigError, QualityGateError  # noqa: E402
+from sparkify.profiles import AWS_PROFILE, LOCAL_PROFILE, RuntimeSpec  # noqa: E402
+from sparkify.quality import QualityReport  # noqa: E402
+from tasks.quality import check_staging, check_warehouse  # noqa: E402
+
+
+@flow(name="sparkify-validate")
+def validate(warehouse_url: SecretStr | None = None,
+             config: str | None = None) -> list[QualityReport]:
+    """Run both checkpoints, even when the first fails; the run fails if any expectation does."""
+    with validation_spec(warehouse_url, config) as spec:
+        reports = [check_staging(spec, "warn"), check_warehouse(spec, "warn")]
+    failed = [report for report in reports if not report.success]
+    if failed:
+        error = QualityGateError("; ".join(report.failure_message() for report in failed))
+        error.reports = reports  # for the command line, which lists each failure on its own line
+        raise error
+    return reports
+
+
+@contextmanager
+def validation_spec(warehouse_url: SecretStr | None, config: str | None) -> Iterator[RuntimeSpec]:
+    """The warehouse to validate: a PostgreSQL URL, dwh.cfg's Redshift, or the embedded one.
+
+    Validation reads no sources, so no S3 emulator is started and the source URIs stay empty.
+    """
+    if warehouse_url is not None and config:
+        raise ConfigError("--warehouse-url and --config are alternatives: give one")
+    no_sources = {"log_data": "", "song_data": "", "log_jsonpath": ""}
+    if config:
+        from sparkify.config import load_settings
+
+        settings = load_settings(config)
+        yield RuntimeSpec(AWS_PROFILE, "redshift", region=settings.region, schema=settings.schema,
+                          config_path=config, **no_sources)
+    elif warehouse_url is not None:
+        yield RuntimeSpec(LOCAL_PROFILE, "postgres", region="", warehouse_url=warehouse_url,
+                          **no_sources)
+    else:
+        from sparkify.local import EmbeddedPostgres
+
+        with EmbeddedPostgres() as embedded:
+            yield RuntimeSpec(LOCAL_PROFILE, "postgres", region="",
+                              warehouse_url=SecretStr(embedded.url), **no_sources)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flows/validate.py", description=__doc__.splitlines()[0])
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--warehouse-url", metavar="URL",
+                        help="validate this PostgreSQL (postgresql://...), not the embedded one")
+    target.add_argument("--config", metavar="FILE", help="dwh.cfg: validate its Redshift cluster")
+    cli.add_common_arguments(parser)
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    url = SecretStr(args.warehouse_url) if args.warehouse_url else None
+    try:
+        reports = validate(warehouse_url=url, config=args.config)
+    except QualityGateError as exc:
+        reports = getattr(exc, "reports", None)
+        if reports is None or args.debug:
+            raise
+        print_reports(reports)
+        return 1
+    print_reports(reports)
+    return 0
+
+
+def print_reports(reports: list[QualityReport]) -> None:
+    """A summary line per checkpoint, then one line per failed expectation, and the Data Docs."""
+    for report in reports:
+        print(report.summary())
+    for report in reports:
+        for outcome in report.failures:
+            print(f"FAILED {report.checkpoint}: {outcome.table}: {outcome.rule}"
+                  + (f" ({outcome.observed})" if outcome.observed else ""))
+    docs = next((report.data_docs for report in reports if report.data_docs), None)
+    if docs:
+        print(f"Data Docs: {docs}")
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run_command(main, build_parser()))
