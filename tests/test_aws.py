@@ -32,7 +32,7 @@ from sparkify.config import example_file, load_settings
 from sparkify.errors import ConfigError, MalformedRecordError, ProvisioningError, WarehouseError
 from sparkify.local import S3Emulator
 from sparkify.records import SongsMapper
-from sparkify.redshift import RedshiftWarehouse
+from sparkify.redshift import CREDENTIALS_BLOCK_ENV, RedshiftWarehouse, aws_client, aws_session
 from sparkify.storage import S3ObjectStore, SourceObject
 from sparkify.warehouse import StagingSource
 from tasks import provisioning
@@ -556,6 +556,28 @@ def test_the_elt_lock_makes_a_second_run_wait_and_say_so(warehouse_url):
         assert not entered.is_set()
     thread.join(10)
     assert entered.is_set()
+
+
+def test_a_prefect_aws_credentials_block_replaces_the_credential_chain(
+        aws, prefect_harness, monkeypatch):
+    from prefect_aws import AwsCredentials
+
+    key = "AKIA" + secrets.token_hex(8).upper()
+    AwsCredentials(aws_access_key_id=key, aws_secret_access_key=secrets.token_urlsafe(30)).save(
+        "sparkify-test-aws", overwrite=True)
+    monkeypatch.setenv(CREDENTIALS_BLOCK_ENV, "sparkify-test-aws")
+
+    assert aws_session().get_credentials().access_key == key
+    assert aws_client("iam", REGION).list_roles()["Roles"] == []  # and it reaches moto
+
+
+def test_a_missing_credentials_block_is_a_one_line_config_error(aws, prefect_harness, monkeypatch):
+    monkeypatch.setenv(CREDENTIALS_BLOCK_ENV, "no-such-block")
+
+    with pytest.raises(ConfigError, match=f"cannot load the AwsCredentials block 'no-such-block' "
+                                          f"named by {CREDENTIALS_BLOCK_ENV}: ") as raised:
+        aws_session()
+    assert "\n" not in str(raised.value)
 
 
 # ---- configuration -----------------------------------------------------------------------
