@@ -74,6 +74,27 @@ def test_chunks_give_the_reference_rows_and_errors(mapper):
             assert _in_chunks(body, mapper, size) == expected, body
 
 
+def test_typed_decoding_gives_the_reference_rows_and_errors():
+    """Lines with only the event keys take msgspec's typed path (when it is installed); values
+    of another type, escapes, NULLs and bad lines among them must change nothing."""
+    if EVENTS.typed is None:
+        pytest.skip("msgspec is not installed: the orjson path, tested above, is the only one")
+    rng = random.Random(3)
+    keys = list(event().keys())
+    typical = [event(song="A", artist="X", length=200.5, userId=str(i)) for i in range(5)]
+    for _ in range(300):
+        lines = []
+        for _ in range(rng.randint(1, 30)):
+            record = dict(rng.choice(typical))
+            for key in rng.sample(keys, rng.randint(0, 4)):
+                record[key] = rng.choice(ODD_VALUES)
+            lines.append(json.dumps(record).encode() if rng.random() < 0.7 else rng.choice(ODD_LINES))
+        body = b"\n".join(lines)
+        expected = _reference(body, EVENTS)
+        for size in (1, 1 << 20):
+            assert _in_chunks(body, EVENTS, size) == expected, body
+
+
 class _FilesStore:
     def __init__(self, bodies: dict[str, bytes]) -> None:
         self.bodies = bodies
