@@ -21,6 +21,7 @@ from pydantic import SecretStr  # noqa: E402
 
 from sparkify.profiles import default_data_dir, open_runtime  # noqa: E402
 from tasks.discovery import discover_sources, seed_emulator, select_new_objects  # noqa: E402
+from tasks.quality import check_staging, check_warehouse  # noqa: E402
 from tasks.reporting import RunSummary, StepClock, check_error_budget, summarize_run  # noqa: E402
 from tasks.staging import create_tables, stage_events, stage_songs  # noqa: E402
 from tasks.transform import transform_star  # noqa: E402
@@ -61,8 +62,12 @@ def elt(
                 songs = stage_songs.submit(spec, to_load.songs, max_errors, run_id)
                 staged = [events.result(), songs.result()]
                 check_error_budget(staged, max_errors)
+            with clock.step("check staging"):
+                check_staging(spec, quality)
             with clock.step("transform"):
                 transform_star(spec, to_load, staged, full_refresh, run_id)
+            with clock.step("check warehouse"):
+                check_warehouse(spec, quality)
             return summarize_run(spec, staged, clock)
 
 

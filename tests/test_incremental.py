@@ -78,7 +78,7 @@ def test_incremental_run_stages_only_new_objects_and_equals_a_full_reload(
     late_song = song("SOLATEARRIVAL0001", title, "ARLATE0000000001", artist, length)
     # a new day: that user changes level; the late song arrives in a new song file
     write_dataset(data, {"2018-11-06": [
-        event(userId=user_id, level="gold-test", ts=1541500000000, page="Home", sessionId=999),
+        event(userId=user_id, level="free", ts=1541500000000, page="Home", sessionId=999),
         event(userId=user_id, level="paid", ts=1541500001000, itemInSession=1, sessionId=999,
               song=title, artist=artist, length=length),
     ]}, {"TRZZZZZ00001": [late_song]}, jsonpaths=False)
