@@ -282,6 +282,8 @@ class RedshiftWarehouse(Warehouse):
         try:
             self.run(cur, f"staging/copy_{table}", **params)
         except WarehouseError:
+            if cur.connection.closed:  # the connection dropped: keep that (retryable) error
+                raise
             cur.connection.rollback()  # the transaction is aborted; the session lives on
             _, copy_id = self._last_copy(cur)
             errors = self.copy_errors(cur.connection.get_backend_pid(), copy_id)

@@ -562,8 +562,8 @@ def test_a_prefect_aws_credentials_block_replaces_the_credential_chain(
         aws, prefect_harness, monkeypatch):
     from prefect_aws import AwsCredentials
 
-    key = "AKIA" + secrets.token_hex(8).upper()
-    AwsCredentials(aws_access_key_id=key, aws_secret_access_key=secrets.token_urlsafe(30)).save(
+    key, secret = "AKIA" + secrets.token_hex(8).upper(), secrets.token_urlsafe(30)
+    AwsCredentials(aws_access_key_id=key, aws_secret_access_key=secret).save(
         "sparkify-test-aws", overwrite=True)
     monkeypatch.setenv(CREDENTIALS_BLOCK_ENV, "sparkify-test-aws")
 

@@ -236,7 +236,7 @@ def dry_run(tmp_path: Path, *args: str, password: str = "Golden-pass-1") -> str:
     """`python flows/main.py ... --dry-run`, with AWS pointed at a port where nothing listens."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SPARKIFY_", "AWS_"))}
     env.update(SPARKIFY_DB_PASSWORD=password, AWS_ENDPOINT_URL="http://127.0.0.1:9",
-               AWS_ACCESS_KEY_ID="AKIAIOSFODNN7EXAMPLE", AWS_SECRET_ACCESS_KEY="x" * 40)
+               AWS_ACCESS_KEY_ID="dry-run-fake-key", AWS_SECRET_ACCESS_KEY="x" * 40)
     result = subprocess.run([sys.executable, str(PROJECT_ROOT / "flows/main.py"), *args,
                              "--dry-run"], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=120, check=False)
