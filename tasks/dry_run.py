@@ -70,7 +70,8 @@ def plan_text(config: str | None, source: str | None, warehouse_url: str | None,
     steps = [_lock(sql, target), _create_tables(sql, target.schema),
              _select_new(sql, full_refresh)]
     steps += [_stage(sql, target, table, max_errors) for table in STAGED]
-    steps.append(_transform(sql, full_refresh))
+    steps += [_checkpoint("staging"), _transform(sql, full_refresh), _checkpoint("warehouse"),
+              Step("report: row counts of every table (read-only SELECT COUNT(*))", [])]
     return "\n".join(_header(target) + [line for step in steps for line in _render(step)])
 
 
@@ -203,6 +204,12 @@ def _transform(sql: SqlLibrary, full_refresh: bool) -> Step:
     entries += [Entry("staging/analyze", sql.text("staging/analyze", table=table))
                 for table in STAR_TABLES]
     return Step("transform: one transaction; any failure rolls the star and ledger back", entries)
+
+
+def _checkpoint(name: str) -> Step:
+    """The Great Expectations gate: read-only queries GX builds from expectations/*.yml."""
+    return Step(f"check {name}: the '{name}' quality checkpoint (read-only queries generated "
+                "by Great Expectations; --quality warn only reports a failure)", [])
 
 
 def _render(step: Step) -> list[str]:
