@@ -201,6 +201,27 @@ def print_scale(name: str, data: dict, run: dict, ceiling, rowwise, fig: dict, a
           f"({fig['overhead_share']:.0%}; GX steps {fig['gx_seconds']:.2f}s)")
 
 
+def markdown_summary(results: dict) -> str:
+    """One line per scale, for the README: the figures the targets are about."""
+    head = ("| events | ELT s | stage s | staging_events rows/s | x COPY ceiling (alone) | transform s "
+            "| GX checks s | row by row s (extrap.) | ELT speed-up | overhead | peak MB (+ workers) "
+            "| emulator: seed s / serve CPU s |")
+    lines = [head, "|" + "|".join("---" for _ in range(head.count("|") - 1)) + "|"]
+    for scale in results["scales"].values():
+        run, fig = scale["run"], scale["figures"]
+        seconds, memory, emulator = run["seconds"], run["memory_mb"], run["emulator_cpu_seconds"]
+        gx = sum(v for k, v in seconds.items() if GX_STEP.search(k))
+        lines.append(
+            f"| {scale['events']:,} | {fig['elt_seconds']:.1f} | {seconds.get('stage', 0):.1f} "
+            f"| {fig['staging_events_rows_per_second']:,.0f} | {fig['staging_vs_ceiling']:.2f} "
+            f"({fig['staging_alone_vs_ceiling']:.2f}) | {seconds.get('transform', 0):.1f} | {gx:.1f} "
+            f"| {fig['rowwise_elt_seconds']:,.0f} | {fig['elt_speedup_vs_rowwise']:.1f}x "
+            f"| {fig['overhead_share']:.0%} | {memory['pipeline_peak']:.0f} "
+            f"({memory['pipeline_plus_workers_peak']:.0f}) | {seconds.get('seed emulator', 0):.0f} / "
+            f"{_s(emulator['serving'])} |")
+    return "\n".join(lines)
+
+
 def _s(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}s"
 
@@ -221,7 +242,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="rows per table inserted one by one for the row-by-row anchor")
     parser.add_argument("--ceiling-repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, help="results JSON (default .sparkify/bench/results-<sha>.json)")
+    parser.add_argument("--summary", type=Path, metavar="RESULTS_JSON",
+                        help="print the summary table of an earlier run and exit")
     args = parser.parse_args(argv)
+    if args.summary:
+        print(markdown_summary(json.loads(args.summary.read_text())))
+        return 0
     scales = [parse_scale(s) for s in args.scales.split(",") if s.strip()]
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -258,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
                 "figures": fig,
             }
             out.write_text(json.dumps(results, indent=2))  # after every scale: a partial run counts
+    print("\n" + markdown_summary(results))
     print(f"\nresults: {out}")
     return 0
 
