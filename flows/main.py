@@ -111,7 +111,8 @@ def main(args: argparse.Namespace) -> int:
     if args.dry_run:
         from tasks.dry_run import print_plan
 
-        print_plan(config=args.config, source=args.source, warehouse_url=args.warehouse_url)
+        print_plan(config=args.config, source=args.source, warehouse_url=args.warehouse_url,
+                   max_errors=args.max_errors, full_refresh=args.full_refresh)
         return 0
     summary = elt(
         data=args.data, source=args.source,

@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Callable
 
+from sparkify.errors import first_line
 from sparkify.secrets import redact
 
 # Before Prefect is imported: no telemetry from a throwaway local server.
@@ -64,5 +65,4 @@ def run_command(main: Callable[[argparse.Namespace], int], parser: argparse.Argu
 
 
 def one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or exc.__class__.__name__
-    return redact(text.splitlines()[0])
+    return first_line(str(exc)) if str(exc).strip() else exc.__class__.__name__

@@ -74,8 +74,8 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("S3", "SONG_DATA", "s3://udacity-dend/song_data", "Prefix of the song metadata."),
     Setting(
         "S3", "MANIFEST_PREFIX", "",
-        "Optional writable s3:// prefix: Redshift COPY then loads from a manifest of the "
-        "discovered keys instead of a key prefix.",
+        "Writable s3:// prefix for COPY manifests. Needed on Redshift for incremental runs "
+        "and --start/--end backfills, which load some objects of a prefix, not all of it.",
     ),
 )
 
@@ -142,8 +142,13 @@ def read_parser(path: Path) -> configparser.ConfigParser:
     return parser
 
 
-def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None) -> Settings:
-    """Settings from defaults, then the dwh.cfg at `path` (if any), then the environment."""
+def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None,
+                  resolve_password: bool = True) -> Settings:
+    """Settings from defaults, then the dwh.cfg at `path` (if any), then the environment.
+
+    `resolve_password=False` leaves an empty password empty (no Prefect block look-up), for
+    commands that must touch nothing, such as --dry-run.
+    """
     env = dict(os.environ) if env is None else env
     parser = read_parser(Path(path)) if path else configparser.ConfigParser()
     values: dict[str, Any] = {}
@@ -154,7 +159,7 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         if setting.env_var in env:
             value, origin = env[setting.env_var], setting.env_var
         values[setting.key.lower()] = _coerce(setting, value, origin)
-    if not values["db_password"]:
+    if not values["db_password"] and resolve_password:
         values["db_password"] = env.get(PASSWORD_ENV) or _password_from_prefect_block()
     register_secret(values["db_password"])
     return Settings(**values)

@@ -41,3 +41,12 @@ def is_transient(exc: BaseException | None) -> bool:
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
+
+
+def first_line(exc: BaseException | str) -> str:
+    """The first line of an error (a driver's own message when it has one), secrets masked."""
+    from sparkify.secrets import redact
+
+    text = exc if isinstance(exc, str) else (getattr(exc, "pgerror", None) or str(exc))
+    text = text.strip() or exc.__class__.__name__
+    return redact(text.splitlines()[0])

@@ -14,6 +14,7 @@ from typing import Iterator
 
 from pydantic import SecretStr
 
+from sparkify.aws import aws_session
 from sparkify.config import load_settings
 from sparkify.errors import ConfigError
 from sparkify.local import (
@@ -42,7 +43,7 @@ class RuntimeSpec:
     emulator: bool = False
 
     def store(self) -> S3ObjectStore:
-        session = emulator_session() if self.emulator else None
+        session = emulator_session() if self.emulator else aws_session()
         return S3ObjectStore(region=self.region, endpoint_url=self.s3_endpoint, session=session)
 
     def warehouse(self) -> Warehouse:

@@ -26,7 +26,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from sparkify.errors import ConfigError, WarehouseError
+from sparkify.errors import ConfigError, WarehouseError, first_line
 from sparkify.local import PROJECT_ROOT, STATE_DIR
 from sparkify.secrets import redact, register_secret
 
@@ -365,8 +365,7 @@ def _first_line(exc: BaseException | str) -> str:
     seen = 0
     while isinstance(exc, BaseException) and exc.__cause__ is not None and seen < 10:
         exc, seen = exc.__cause__, seen + 1
-    text = str(exc).strip() or exc.__class__.__name__
-    return redact(text.splitlines()[0])
+    return first_line(exc)
 
 
 def _require_dialect(kind: str) -> None:

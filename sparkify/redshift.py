@@ -1,93 +1,35 @@
 """The Redshift warehouse: the shared `Warehouse`, with a server-side COPY from S3 as its load.
 
 Everything but `stage` is inherited: DDL, transforms and counts run the same SQL files as on
-PostgreSQL (Redshift's own versions under sql/redshift/ where the dialects differ). The AWS
-helpers here (session, clients, error text) are shared with the provisioning tasks.
+PostgreSQL (Redshift's own versions under sql/redshift/ where the dialects differ).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import boto3
 import orjson
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from sparkify.aws import aws_client, describe_aws_error, error_code
 from sparkify.config import PASSWORD_ENV, PASSWORD_SECRET_BLOCK, Settings
-from sparkify.errors import ConfigError, MalformedRecordError, SourceError, WarehouseError
+from sparkify.errors import (
+    ConfigError, MalformedRecordError, SourceError, WarehouseError, first_line,
+)
 from sparkify.records import LoadError
-from sparkify.secrets import register_secret
 from sparkify.sqllib import quote_literal
 from sparkify.storage import S3Location, S3ObjectStore
-from sparkify.warehouse import (
-    StageResult,
-    StagingSource,
-    Warehouse,
-    _first_line,
-    _malformed_message,
-)
+from sparkify.warehouse import StageResult, StagingSource, Warehouse, malformed_message
 
 log = logging.getLogger("sparkify.redshift")
 
-CREDENTIALS_BLOCK_ENV = "SPARKIFY_AWS_CREDENTIALS_BLOCK"
-# Standard retry mode: exponential backoff with jitter on throttling and transient errors.
-AWS_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5})
-ACCESS_DENIED_CODES = frozenset({
-    "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess",
-    "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "AuthFailure",
-})
 NO_MANIFEST = "-- no MANIFEST: COPY loads every object under the prefix"
-
-
-# ---- AWS sessions and errors ------------------------------------------------------------
-
-def aws_session() -> boto3.session.Session:
-    """The standard credential chain, or the prefect-aws block named by the environment."""
-    register_secret(os.environ.get("AWS_SECRET_ACCESS_KEY"))
-    block = os.environ.get(CREDENTIALS_BLOCK_ENV, "").strip()
-    if not block:
-        return boto3.session.Session()
-    try:
-        from prefect_aws import AwsCredentials
-
-        credentials = AwsCredentials.load(block)
-    except Exception as exc:  # noqa: BLE001  (missing block, no Prefect API, no prefect-aws)
-        raise ConfigError(f"cannot load the AwsCredentials block '{block}' named by "
-                          f"{CREDENTIALS_BLOCK_ENV}: {_first_line(exc)}") from None
-    if credentials.aws_secret_access_key is not None:
-        register_secret(credentials.aws_secret_access_key.get_secret_value())
-    return credentials.get_boto3_session()
-
-
-def aws_client(service: str, region: str):
-    """A boto3 client with standard retries; AWS_ENDPOINT_URL (an emulator) is honoured."""
-    return aws_session().client(service, region_name=region, config=AWS_CONFIG)
-
-
-def error_code(exc: BaseException) -> str:
-    return exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-
-
-def describe_aws_error(exc: BaseException) -> str:
-    """One line for an AWS failure; access problems say so first."""
-    if isinstance(exc, NoCredentialsError):
-        return ("no AWS credentials found: configure the standard chain (aws configure, "
-                f"AWS_PROFILE, environment) or set {CREDENTIALS_BLOCK_ENV}")
-    if isinstance(exc, ClientError):
-        code = error_code(exc)
-        message = (exc.response.get("Error", {}).get("Message") or "").strip()
-        message = message.splitlines()[0] if message else code
-        return f"access denied ({code}: {message})" if code in ACCESS_DENIED_CODES \
-            else f"{code}: {message}"
-    return _first_line(exc)
 
 
 # ---- lookups ----------------------------------------------------------------------------
@@ -208,7 +150,7 @@ class RedshiftWarehouse(Warehouse):
                         on_wait()
                     cur.execute(self.sql.text("lock/acquire"))
         except psycopg2.Error as exc:
-            raise WarehouseError(f"{self}: cannot take the ELT lock: {_first_line(exc)}") from exc
+            raise WarehouseError(f"{self}: cannot take the ELT lock: {first_line(exc)}") from exc
 
     def _try_lock(self, cur) -> bool:
         """LOCK under a short statement timeout: False when another run holds the lock."""
@@ -288,7 +230,7 @@ class RedshiftWarehouse(Warehouse):
             _, copy_id = self._last_copy(cur)
             errors = self.copy_errors(cur.connection.get_backend_pid(), copy_id)
             if errors:
-                raise MalformedRecordError(_malformed_message(errors[0], max_errors)) from None
+                raise MalformedRecordError(malformed_message(errors[0], max_errors)) from None
             raise
 
     def _last_copy(self, cur) -> tuple[int, int]:
@@ -317,7 +259,7 @@ class RedshiftWarehouse(Warehouse):
             cur.execute(self.sql.text(name, **params))
             return cur.fetchall()
         except psycopg2.Error as exc:  # e.g. a serverless workgroup has no STL tables
-            log.debug("%s.sql unavailable: %s", name, _first_line(exc))
+            log.debug("%s.sql unavailable: %s", name, first_line(exc))
             return []
 
 

@@ -11,6 +11,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from sparkify.aws import describe_aws_error as _describe
 from sparkify.errors import SourceError
 
 # Standard retry mode: exponential backoff with jitter on throttling and transient errors.
@@ -50,13 +51,6 @@ class SourceObject:
     @property
     def uri(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
-
-
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        return f"{error.get('Code', 'error')}: {error.get('Message', '')}".strip(": ")
-    return str(exc).splitlines()[0]
 
 
 class S3ObjectStore:

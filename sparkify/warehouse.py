@@ -25,7 +25,7 @@ from typing import Self
 import psycopg2
 import psycopg2.extras
 
-from sparkify.errors import MalformedRecordError, WarehouseError
+from sparkify.errors import MalformedRecordError, WarehouseError, first_line
 from sparkify.records import CopyChunk, LoadError, RowMapper, copy_chunk, line_chunks
 from sparkify.secrets import redact
 from sparkify.sqllib import STAR_TABLES, TABLES, SqlLibrary, quote_literal
@@ -61,11 +61,6 @@ class StagingSource:
     jsonpaths_uri: str = ""  # events only
 
 
-def _first_line(exc: BaseException) -> str:
-    text = getattr(exc, "pgerror", None) or str(exc)
-    return (text or exc.__class__.__name__).strip().splitlines()[0]
-
-
 class Warehouse:
     """Runs the pipeline's SQL files on one PostgreSQL-protocol database."""
 
@@ -85,7 +80,7 @@ class Warehouse:
         try:
             conn = psycopg2.connect(self.dsn, connect_timeout=15)
         except psycopg2.Error as exc:
-            raise WarehouseError(f"cannot connect to {redact(self.dsn)}: {_first_line(exc)}") from exc
+            raise WarehouseError(f"cannot connect to {redact(self.dsn)}: {first_line(exc)}") from exc
         with conn.cursor() as cur:
             cur.execute(f"SET search_path TO {self.schema}")
         conn.commit()
@@ -101,7 +96,7 @@ class Warehouse:
             conn.commit()
         except psycopg2.Error as exc:
             conn.rollback()
-            raise WarehouseError(f"{self}: {_first_line(exc)}") from exc
+            raise WarehouseError(f"{self}: {first_line(exc)}") from exc
         except BaseException:
             conn.rollback()
             raise
@@ -114,7 +109,7 @@ class Warehouse:
         try:
             cur.execute(self.sql.text(name, **params))
         except psycopg2.Error as exc:
-            raise WarehouseError(f"{name}.sql failed: {_first_line(exc)}") from exc
+            raise WarehouseError(f"{name}.sql failed: {first_line(exc)}") from exc
         log.debug("%s: %s rows in %.2fs", name, cur.rowcount, time.perf_counter() - started)
         return max(cur.rowcount, 0)
 
@@ -125,7 +120,7 @@ class Warehouse:
                 cur.execute(sql)
                 return cur.fetchall()
         except psycopg2.Error as exc:
-            raise WarehouseError(f"{self}: {_first_line(exc)}") from exc
+            raise WarehouseError(f"{self}: {first_line(exc)}") from exc
         finally:
             conn.close()
 
@@ -188,7 +183,7 @@ class Warehouse:
         def on_error(error: LoadError) -> None:
             result.errors.append(error)
             if len(result.errors) > max_errors:
-                raise MalformedRecordError(_malformed_message(error, max_errors))
+                raise MalformedRecordError(malformed_message(error, max_errors))
 
         with self.transaction() as cur:
             self.run(cur, f"staging/clear_{table}")
@@ -247,7 +242,7 @@ class Warehouse:
             )
 
 
-def _malformed_message(error: LoadError, max_errors: int) -> str:
+def malformed_message(error: LoadError, max_errors: int) -> str:
     limit = "any malformed record is fatal (--max-errors 0)" if max_errors == 0 else \
         f"more than --max-errors {max_errors} malformed records"
     return f"malformed record in {error.describe()}; {limit}"

@@ -77,7 +77,7 @@ def plan_text(config: str | None, source: str | None, warehouse_url: str | None,
 
 def _target(config: str | None, source: str | None, warehouse_url: str | None) -> Target:
     """Engine, schema and source URIs, chosen as `open_runtime` chooses them."""
-    settings = load_settings(config) if config else None
+    settings = load_settings(config, resolve_password=False) if config else None
     engine = "redshift" if settings and not warehouse_url else "postgres"
     if source:
         uris = _source_uris(S3Location.parse(source))

@@ -24,7 +24,7 @@ from prefect.logging import get_run_logger
 
 from sparkify.config import PASSWORD_ENV, Settings, load_settings
 from sparkify.errors import ConfigError, ProvisioningError
-from sparkify.redshift import aws_client, describe_aws_error, error_code
+from sparkify.aws import aws_client, describe_aws_error, error_code
 from sparkify.storage import S3Location
 from tasks.retries import IO_RETRIES, IO_RETRY_DELAYS, retry_on_transient
 

@@ -32,7 +32,8 @@ from sparkify.config import example_file, load_settings
 from sparkify.errors import ConfigError, MalformedRecordError, ProvisioningError, WarehouseError
 from sparkify.local import S3Emulator
 from sparkify.records import SongsMapper
-from sparkify.redshift import CREDENTIALS_BLOCK_ENV, RedshiftWarehouse, aws_client, aws_session
+from sparkify.aws import CREDENTIALS_BLOCK_ENV, aws_client, aws_session
+from sparkify.redshift import RedshiftWarehouse
 from sparkify.storage import S3ObjectStore, SourceObject
 from sparkify.warehouse import StagingSource
 from tasks import provisioning

@@ -125,11 +125,7 @@ def outer_joins_in_update_from(sql: str) -> list[str]:
 
 
 UPDATES = [name for name in RUN_STATEMENTS if name.startswith("star/")]
-KNOWN_GAPS = {
-    "star/songplay_rematch": "shared file: LEFT JOIN song in UPDATE ... FROM fails on Redshift "
-                             "('Target table must be part of an equijoin predicate'); "
-                             "move the join into a derived table (reported to its owner)",
-}
+KNOWN_GAPS: dict[str, str] = {}  # statement name -> why it cannot run on Redshift yet
 
 
 @pytest.mark.parametrize("name", [

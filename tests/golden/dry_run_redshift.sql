@@ -529,12 +529,11 @@ WHERE NOT EXISTS (
 -- star/artist_remove_restaged
 -- Artists staged now are rebuilt below from all their kept records.
 DELETE FROM artist
-USING (
-    SELECT DISTINCT artist_id
+WHERE artist_id IN (
+    SELECT artist_id
     FROM staging_songs
     WHERE NULLIF(artist_id, '') IS NOT NULL
-) AS restaged_artists
-WHERE artist.artist_id = restaged_artists.artist_id;
+);
 
 -- star/artist
 INSERT INTO artist (artist_id, name, location, latitude, longitude)
@@ -585,12 +584,11 @@ WHERE preference = 1;
 -- star/song_remove_restaged
 -- Songs staged now are rebuilt below from all their kept records.
 DELETE FROM song
-USING (
-    SELECT DISTINCT song_id
+WHERE song_id IN (
+    SELECT song_id
     FROM staging_songs
     WHERE NULLIF(song_id, '') IS NOT NULL
-) AS restaged_songs
-WHERE song.song_id = restaged_songs.song_id;
+);
 
 -- star/song
 INSERT INTO song (song_id, title, artist_id, year, duration)
@@ -742,18 +740,27 @@ LEFT JOIN song_candidates
 
 -- star/songplay_rematch
 -- Plays already in songplay keep their songplay_id; only their song match follows the songs
--- known now (a song that arrives late fills the plays that referenced it).
+-- known now (a song that arrives late fills the plays that referenced it). The song join sits
+-- in a derived table: Redshift refuses an outer join beside the UPDATE's target.
 UPDATE songplay
-SET song_id = play_matches.song_id,
-    artist_id = song.artist_id
-FROM play_matches
-LEFT JOIN song
-    ON song.song_id = play_matches.song_id
-WHERE songplay.user_id = play_matches.user_id
-  AND COALESCE(songplay.session_id, -1) = play_matches.session_key
-  AND COALESCE(songplay.item_in_session, -1) = play_matches.item_key
-  AND (COALESCE(songplay.song_id, '') <> COALESCE(play_matches.song_id, '')
-       OR COALESCE(songplay.artist_id, '') <> COALESCE(song.artist_id, ''));
+SET song_id = rematched.song_id,
+    artist_id = rematched.artist_id
+FROM (
+    SELECT
+        play_matches.user_id,
+        play_matches.session_key,
+        play_matches.item_key,
+        play_matches.song_id,
+        song.artist_id
+    FROM play_matches
+    LEFT JOIN song
+        ON song.song_id = play_matches.song_id
+) AS rematched
+WHERE songplay.user_id = rematched.user_id
+  AND COALESCE(songplay.session_id, -1) = rematched.session_key
+  AND COALESCE(songplay.item_in_session, -1) = rematched.item_key
+  AND (COALESCE(songplay.song_id, '') <> COALESCE(rematched.song_id, '')
+       OR COALESCE(songplay.artist_id, '') <> COALESCE(rematched.artist_id, ''));
 
 -- star/songplay
 -- Only plays not loaded before: a rerun adds nothing and keeps every songplay_id.
