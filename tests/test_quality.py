@@ -306,6 +306,7 @@ def test_tasks_fail_or_warn_and_publish_an_artifact(prefect_harness, clean):
     from prefect import flow
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
 
     from tasks.quality import check_staging, check_warehouse
 
@@ -323,8 +324,10 @@ def test_tasks_fail_or_warn_and_publish_an_artifact(prefect_harness, clean):
     assert not report.success and report.checkpoint == "staging"
 
     with get_client(sync_client=True) as client:
+        # the harness is shared by the whole session: the newest one is this test's
         artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=["sparkify-quality-staging"])))
+            key=ArtifactFilterKey(any_=["sparkify-quality-staging"])),
+            sort=ArtifactSort.CREATED_DESC, limit=1)
     assert artifacts and artifacts[0].type == "table"
     data = artifacts[0].data
     rows = data if isinstance(data, list) else json.loads(data)
