@@ -53,11 +53,6 @@ class RuntimeSpec:
             return RedshiftWarehouse.from_settings(load_settings(self.config_path))
         return Warehouse(self.warehouse_url.get_secret_value(), schema=self.schema)
 
-    @property
-    def source_uris(self) -> dict[str, str]:
-        return {"log_data": self.log_data, "song_data": self.song_data,
-                "log_jsonpath": self.log_jsonpath}
-
 
 def _source_uris(root: S3Location) -> dict[str, str]:
     return {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterator
 from urllib.parse import urlparse
 
 import boto3
@@ -88,14 +87,6 @@ class S3ObjectStore:
         """The whole body of one object (source objects are files of a few MB at most)."""
         try:
             return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
-        except (ClientError, BotoCoreError) as exc:
-            raise SourceError(f"cannot read s3://{bucket}/{key}: {_describe(exc)}") from exc
-
-    def iter_lines(self, bucket: str, key: str) -> Iterator[bytes]:
-        """Stream one object line by line, without holding it whole."""
-        try:
-            body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
-            yield from body.iter_lines(chunk_size=1 << 20, keepends=True)
         except (ClientError, BotoCoreError) as exc:
             raise SourceError(f"cannot read s3://{bucket}/{key}: {_describe(exc)}") from exc
 

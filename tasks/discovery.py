@@ -26,10 +26,6 @@ class DiscoveredSources:
     jsonpaths: SourceObject | None
 
     @property
-    def total_bytes(self) -> int:
-        return sum(o.size for o in self.events) + sum(o.size for o in self.songs)
-
-    @property
     def is_empty(self) -> bool:
         return not self.events and not self.songs
 
