@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from sparkify import cli  # noqa: F401  (sets Prefect's environment before it is imported)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-EMULATOR_MARK = b"moto.server"
+EMULATOR_MARK = b"sparkify.s3_emulator"
 
 
 def _proc(pid: int, name: str) -> str:

@@ -38,7 +38,8 @@ def emulator_session() -> boto3.session.Session:
 
 
 class S3Emulator:
-    """moto's S3 server in its own process on a free loopback port; a context manager."""
+    """moto's S3 server (sparkify.s3_emulator) in its own process on a free loopback port; a
+    context manager."""
 
     def __init__(self, port: int | None = None, startup_timeout: float = 30.0) -> None:
         self.port = port or free_port()
@@ -51,7 +52,7 @@ class S3Emulator:
 
     def start(self) -> "S3Emulator":
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            [sys.executable, "-m", "sparkify.s3_emulator", "--port", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
         )
