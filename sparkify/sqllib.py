@@ -18,7 +18,6 @@ TABLES = (
     "staging_events", "staging_songs", "load_errors", "load_ledger",
     "users", "artist", "song", "time", "songplay",
     "song_records", "songplay_source", "user_latest_event", "play_matches",
-    "staged_plays", "newer_user_events",
 )
 STAR_TABLES = ("songplay", "users", "song", "artist", "time")
 
@@ -27,8 +26,10 @@ TRANSFORM_STEPS = (
     "star/song_records",
     "star/artist_remove_restaged", "star/artist",
     "star/song_remove_restaged", "star/song",
+    "star/newer_user_events",
     "star/users_remove_superseded", "star/users",
     "star/user_latest_event_remove_superseded", "star/user_latest_event",
+    "star/staged_plays", "star/staged_plays_analyze",
     "star/songplay_source",
     "star/play_matches_clear", "star/play_matches",
     "star/songplay_rematch", "star/songplay",

@@ -26,7 +26,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 REDSHIFT = SqlLibrary("redshift")
 POSTGRES = SqlLibrary("postgres")
-VIEWS = {"staged_plays", "newer_user_events"}
 
 COPY = copy_params(source="s3://udacity-dend/log_data/", manifest=False,
                    role="arn:aws:iam::123456789012:role/sparkify-redshift-s3-read",
@@ -82,14 +81,9 @@ def test_every_redshift_file_is_used_by_a_run():
     assert names <= set(RUN_STATEMENTS)
 
 
-def test_every_table_has_a_redshift_ddl_and_every_view_is_shared():
+def test_every_table_has_a_redshift_ddl():
     for table in TABLES:
-        path = REDSHIFT.path(f"ddl/{table}")
-        if table in VIEWS:
-            assert path == SQL_ROOT / "ddl" / f"{table}.sql"
-            assert REDSHIFT.text(f"ddl/{table}").lstrip().startswith(("--", "CREATE OR REPLACE VIEW"))
-        else:
-            assert path == SQL_ROOT / "redshift" / "ddl" / f"{table}.sql"
+        assert REDSHIFT.path(f"ddl/{table}") == SQL_ROOT / "redshift" / "ddl" / f"{table}.sql"
 
 
 # ---- what Redshift lacks -----------------------------------------------------------------
@@ -157,10 +151,7 @@ def columns(create: exp.Create) -> list[str]:
     return [c.name for c in create.this.expressions if isinstance(c, exp.ColumnDef)]
 
 
-TABLES_WITH_DDL = [t for t in TABLES if t not in VIEWS]
-
-
-@pytest.mark.parametrize("table", TABLES_WITH_DDL)
+@pytest.mark.parametrize("table", TABLES)
 def test_redshift_tables_have_the_postgres_columns_in_the_same_order(table):
     redshift = create_table(REDSHIFT.text(f"ddl/{table}"), "redshift")
     postgres = create_table(POSTGRES.text(f"ddl/{table}"), "postgres")
@@ -168,7 +159,7 @@ def test_redshift_tables_have_the_postgres_columns_in_the_same_order(table):
     assert columns(redshift) == columns(postgres)
 
 
-@pytest.mark.parametrize("table", TABLES_WITH_DDL)
+@pytest.mark.parametrize("table", TABLES)
 def test_distribution_and_sort_are_chosen_and_explained(table):
     text = REDSHIFT.text(f"ddl/{table}")
     properties = create_table(text, "redshift").args["properties"].expressions

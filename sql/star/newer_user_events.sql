@@ -1,5 +1,7 @@
 -- Each staged user's latest event, when it is later than the one their users row came from.
-CREATE OR REPLACE VIEW newer_user_events AS
+-- Built once, before the users steps change user_latest_event; a temporary table of the
+-- transform's session.
+CREATE TEMPORARY TABLE newer_user_events AS
 WITH user_events AS (
     SELECT
         user_id,

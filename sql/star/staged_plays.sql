@@ -1,5 +1,6 @@
--- The distinct plays of the current staging load.
-CREATE OR REPLACE VIEW staged_plays AS
+-- The distinct plays of the current staging load, built once per transform (three statements
+-- read it). A temporary table: it lives as long as the transform's session.
+CREATE TEMPORARY TABLE staged_plays AS
 WITH next_song_events AS (
     SELECT
         user_id,

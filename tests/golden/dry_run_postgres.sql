@@ -192,112 +192,6 @@ CREATE TABLE IF NOT EXISTS play_matches (
     PRIMARY KEY (user_id, session_key, item_key)
 );
 
--- ddl/staged_plays
--- The distinct plays of the current staging load.
-CREATE OR REPLACE VIEW staged_plays AS
-WITH next_song_events AS (
-    SELECT
-        user_id,
-        session_id,
-        item_in_session,
-        COALESCE(session_id, -1) AS session_key,
-        COALESCE(item_in_session, -1) AS item_key,
-        ts,
-        song,
-        artist,
-        length,
-        NULLIF(level, '') AS level,
-        NULLIF(location, '') AS location,
-        NULLIF(user_agent, '') AS user_agent
-    FROM staging_events
-    WHERE page = 'NextSong'
-      AND NULLIF(user_id, '') IS NOT NULL
-),
-
--- A play is identified by (user_id, session_id, item_in_session): an event staged twice is
--- one play. The -1 keys let plays with a missing session or item still compare equal.
-numbered_events AS (
-    SELECT
-        next_song_events.*,
-        ROW_NUMBER() OVER (
-            PARTITION BY user_id, session_key, item_key
-            ORDER BY ts, song, artist, length
-        ) AS copy_number
-    FROM next_song_events
-)
-
-SELECT
-    TIMESTAMP 'epoch' + ts / 1000.0 * INTERVAL '1 second' AS start_time,
-    user_id,
-    session_id,
-    item_in_session,
-    session_key,
-    item_key,
-    song,
-    artist,
-    length,
-    level,
-    location,
-    user_agent
-FROM numbered_events
-WHERE copy_number = 1;
-
--- ddl/newer_user_events
--- Each staged user's latest event, when it is later than the one their users row came from.
-CREATE OR REPLACE VIEW newer_user_events AS
-WITH user_events AS (
-    SELECT
-        user_id,
-        session_id,
-        item_in_session,
-        ts,
-        NULLIF(first_name, '') AS first_name,
-        NULLIF(last_name, '') AS last_name,
-        NULLIF(gender, '') AS gender,
-        NULLIF(level, '') AS level
-    FROM staging_events
-    WHERE NULLIF(user_id, '') IS NOT NULL
-),
-
--- Every event counts, not only plays: a user's details and level are those of their latest
--- event (by ts, then itemInSession), so a user who upgrades shows 'paid'.
-events_by_recency AS (
-    SELECT
-        user_events.*,
-        ROW_NUMBER() OVER (
-            PARTITION BY user_id
-            ORDER BY ts DESC NULLS LAST,
-                     item_in_session DESC NULLS LAST,
-                     session_id DESC NULLS LAST,
-                     level DESC NULLS LAST,
-                     first_name, last_name, gender
-        ) AS recency
-    FROM user_events
-),
-
-latest_staged AS (
-    SELECT *
-    FROM events_by_recency
-    WHERE recency = 1
-)
-
-SELECT
-    latest_staged.user_id,
-    latest_staged.first_name,
-    latest_staged.last_name,
-    latest_staged.gender,
-    latest_staged.level,
-    latest_staged.ts,
-    latest_staged.item_in_session,
-    latest_staged.session_id
-FROM latest_staged
-LEFT JOIN user_latest_event AS loaded
-    ON loaded.user_id = latest_staged.user_id
-WHERE loaded.user_id IS NULL
-   OR COALESCE(latest_staged.ts, -1) > COALESCE(loaded.ts, -1)
-   OR (COALESCE(latest_staged.ts, -1) = COALESCE(loaded.ts, -1)
-       AND COALESCE(latest_staged.item_in_session, -1) >= COALESCE(loaded.item_in_session, -1));
-
 -- ==== select objects: those new or changed since the ledger saw them ====
 
 -- ledger/loaded_objects
@@ -492,6 +386,64 @@ SELECT
 FROM records_by_preference
 WHERE preference = 1;
 
+-- star/newer_user_events
+-- Each staged user's latest event, when it is later than the one their users row came from.
+-- Built once, before the users steps change user_latest_event; a temporary table of the
+-- transform's session.
+CREATE TEMPORARY TABLE newer_user_events AS
+WITH user_events AS (
+    SELECT
+        user_id,
+        session_id,
+        item_in_session,
+        ts,
+        NULLIF(first_name, '') AS first_name,
+        NULLIF(last_name, '') AS last_name,
+        NULLIF(gender, '') AS gender,
+        NULLIF(level, '') AS level
+    FROM staging_events
+    WHERE NULLIF(user_id, '') IS NOT NULL
+),
+
+-- Every event counts, not only plays: a user's details and level are those of their latest
+-- event (by ts, then itemInSession), so a user who upgrades shows 'paid'.
+events_by_recency AS (
+    SELECT
+        user_events.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY user_id
+            ORDER BY ts DESC NULLS LAST,
+                     item_in_session DESC NULLS LAST,
+                     session_id DESC NULLS LAST,
+                     level DESC NULLS LAST,
+                     first_name, last_name, gender
+        ) AS recency
+    FROM user_events
+),
+
+latest_staged AS (
+    SELECT *
+    FROM events_by_recency
+    WHERE recency = 1
+)
+
+SELECT
+    latest_staged.user_id,
+    latest_staged.first_name,
+    latest_staged.last_name,
+    latest_staged.gender,
+    latest_staged.level,
+    latest_staged.ts,
+    latest_staged.item_in_session,
+    latest_staged.session_id
+FROM latest_staged
+LEFT JOIN user_latest_event AS loaded
+    ON loaded.user_id = latest_staged.user_id
+WHERE loaded.user_id IS NULL
+   OR COALESCE(latest_staged.ts, -1) > COALESCE(loaded.ts, -1)
+   OR (COALESCE(latest_staged.ts, -1) = COALESCE(loaded.ts, -1)
+       AND COALESCE(latest_staged.item_in_session, -1) >= COALESCE(loaded.item_in_session, -1));
+
 -- star/users_remove_superseded
 -- Users with a later event in this load are rebuilt below from it.
 DELETE FROM users
@@ -521,6 +473,61 @@ SELECT
     item_in_session,
     session_id
 FROM newer_user_events;
+
+-- star/staged_plays
+-- The distinct plays of the current staging load, built once per transform (three statements
+-- read it). A temporary table: it lives as long as the transform's session.
+CREATE TEMPORARY TABLE staged_plays AS
+WITH next_song_events AS (
+    SELECT
+        user_id,
+        session_id,
+        item_in_session,
+        COALESCE(session_id, -1) AS session_key,
+        COALESCE(item_in_session, -1) AS item_key,
+        ts,
+        song,
+        artist,
+        length,
+        NULLIF(level, '') AS level,
+        NULLIF(location, '') AS location,
+        NULLIF(user_agent, '') AS user_agent
+    FROM staging_events
+    WHERE page = 'NextSong'
+      AND NULLIF(user_id, '') IS NOT NULL
+),
+
+-- A play is identified by (user_id, session_id, item_in_session): an event staged twice is
+-- one play. The -1 keys let plays with a missing session or item still compare equal.
+numbered_events AS (
+    SELECT
+        next_song_events.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY user_id, session_key, item_key
+            ORDER BY ts, song, artist, length
+        ) AS copy_number
+    FROM next_song_events
+)
+
+SELECT
+    TIMESTAMP 'epoch' + ts / 1000.0 * INTERVAL '1 second' AS start_time,
+    user_id,
+    session_id,
+    item_in_session,
+    session_key,
+    item_key,
+    song,
+    artist,
+    length,
+    level,
+    location,
+    user_agent
+FROM numbered_events
+WHERE copy_number = 1;
+
+-- star/staged_plays_analyze
+-- Temporary tables get no automatic statistics; the plays' joins need them to plan well.
+ANALYZE staged_plays;
 
 -- star/songplay_source
 -- Remember what every new play asked for, for matching now and when songs arrive later.
