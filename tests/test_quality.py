@@ -214,6 +214,13 @@ BROKEN_RULES = [
         "songplay: every staged NextSong event with a user_id is a songplay",
         id="staged-play-missing"),
     pytest.param(
+        "warehouse", ["DROP INDEX songplay_play_key",
+                      """INSERT INTO songplay (songplay_id, start_time, user_id, level, session_id,
+                             item_in_session)
+                         SELECT 99, start_time, user_id, level, session_id, item_in_session
+                         FROM songplay WHERE songplay_id = 1"""],
+        "songplay: a play (user_id, session_id, item_in_session) is one row", id="play-twice"),
+    pytest.param(
         "warehouse", ["DELETE FROM users WHERE user_id = '2'"],
         "users: every distinct staged user_id has a users row", id="staged-user-missing"),
     pytest.param(
