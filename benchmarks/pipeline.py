@@ -104,10 +104,13 @@ class Capture(logging.Handler):
         self.stage: dict[str, dict] = {}
         self.statements: list[dict] = []
         self.emulator_cpu_after_seeding: float | None = None
+        self.transform_seconds: float | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         result = getattr(record, "stage_result", None)
-        if result is not None:
+        if hasattr(record, "transform_seconds"):
+            self.transform_seconds = record.transform_seconds
+        elif result is not None:
             self.stage[result.table] = {"rows": result.rows, "objects": result.objects,
                                         "seconds": result.seconds, "errors": len(result.errors)}
         elif record.name == "sparkify.warehouse" and isinstance(record.args, tuple) \
@@ -154,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         "malformed": summary.malformed,
         "stage": capture.stage,
         "statements": capture.statements,
+        "transform_seconds": capture.transform_seconds,
         "memory_mb": {
             "pipeline_peak": own_peak_kb / 1024,
             "worker_peaks": [kb / 1024 for kb in workers_kb],

@@ -52,7 +52,8 @@ def elt(
         with spec.warehouse().exclusive(on_wait=_say_waiting):
             with clock.step("create tables"):
                 create_tables(spec)
-            to_load = select_new_objects(spec, found, full_refresh)
+            with clock.step("select new"):
+                to_load = select_new_objects(spec, found, full_refresh)
             if to_load.is_empty:
                 get_run_logger().info("nothing new to load: every source object is in the ledger")
                 return summarize_run(spec, [], clock)

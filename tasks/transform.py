@@ -24,6 +24,7 @@ def transform_star(spec: RuntimeSpec, loaded: DiscoveredSources, staged: list[St
     logger = get_run_logger()
     warehouse = spec.warehouse()
     steps: dict[str, dict[str, float]] = {}
+    transaction_started = time.perf_counter()
     with warehouse.transaction() as cur:
         if full_refresh:
             warehouse.run(cur, "refresh/clear_star")
@@ -35,6 +36,8 @@ def transform_star(spec: RuntimeSpec, loaded: DiscoveredSources, staged: list[St
             logger.info("%s: %d rows in %.2fs", name, rows, seconds)
         warehouse.record_loaded(cur, _ledger_rows(loaded, staged, run_id))
         warehouse.analyze_star(cur)
+    committed = time.perf_counter() - transaction_started
+    logger.info("transform committed in %.2fs", committed, extra={"transform_seconds": committed})
     return steps
 
 
