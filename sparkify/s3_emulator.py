@@ -1,35 +1,35 @@
 """`python -m sparkify.s3_emulator --port N`: moto's S3 server on loopback, S3 alone.
 
-`python -m moto.server` serves every AWS service behind one dispatcher that, for each
-request, matches the host against the URL patterns of all of them, and logs a line per
-request. Measured on 9,801 small GETs, those two cost a third of the emulator's CPU, and the
-emulator's CPU is what bounds a local load of many small song objects. So this serves moto's
-own S3 application directly, with moto's request handler, minus the per-request log line.
+`python -m moto.server` serves every AWS service behind one dispatcher that matches each
+request's host against the URL patterns of all of them, logs a line per request, and runs on
+Werkzeug's development server, which closes the connection after every response. A local
+load of many small song objects is bound by that per-request cost. So this serves moto's own
+S3 application alone, through a2wsgi on uvicorn (already Prefect's server), which keeps
+connections alive. Measured on 9,801 GETs of song objects with 8 threads: 27.6 s with
+`moto.server`, 13.8 s here; seeding them, 41 s and 30 s.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
-from moto.moto_server.werkzeug_app import MotoRequestHandler, create_backend_app
-from werkzeug.serving import run_simple
+import uvicorn
+from a2wsgi import WSGIMiddleware
+from moto.moto_server.werkzeug_app import create_backend_app
 
-
-class QuietRequestHandler(MotoRequestHandler):
-    def log_request(self, *args, **kwargs) -> None:
-        pass
+REQUEST_THREADS = 16  # moto's S3 handlers are synchronous; a2wsgi runs them on this many threads
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sparkify.s3_emulator", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sparkify.s3_emulator",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    run_simple(args.host, args.port, create_backend_app("s3"), threaded=True,
-               request_handler=QuietRequestHandler)
+    app = WSGIMiddleware(create_backend_app("s3"), workers=REQUEST_THREADS)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                timeout_graceful_shutdown=1)
     return 0
 
 
