@@ -12,9 +12,11 @@ PostgreSQL and Redshift differ only in the GX data source, chosen in `_DATA_SOUR
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import re
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,6 +38,16 @@ if TYPE_CHECKING:
 
 # Before great_expectations is imported (lazily, below): no usage statistics.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+
+def import_great_expectations_in_background() -> None:
+    """Start importing great_expectations (2-3 s of module loading) on a daemon thread, so that
+    the first checkpoint, which runs after staging, finds it loaded. A checkpoint that starts
+    earlier waits on Python's import lock; it never sees a half-imported module."""
+    threading.Thread(target=importlib.import_module, args=("great_expectations",),
+                     name="import-great-expectations", daemon=True).start()
+
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DATA_DOCS_DIR = STATE_DIR / "data_docs"
