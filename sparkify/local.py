@@ -50,9 +50,12 @@ class S3Emulator:
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "sparkify.s3_emulator", "--port", str(self.port)]
+
     def start(self) -> "S3Emulator":
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "sparkify.s3_emulator", "--port", str(self.port)],
+            self.command(),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true"},
         )

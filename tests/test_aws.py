@@ -48,12 +48,19 @@ MANAGED_ARN = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 
 # ---- fixtures ----------------------------------------------------------------------------
 
+class MotoServer(S3Emulator):
+    """moto's server with every service (IAM, EC2, Redshift, S3), in its own process."""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+
+
 @pytest.fixture(scope="session")
 def moto_url() -> str:
     """One moto server (every service) on loopback for the session."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # AmazonS3ReadOnlyAccess exists
-        server = S3Emulator().start()
+        server = MotoServer().start()
     try:
         yield server.endpoint_url
     finally:
