@@ -558,21 +558,32 @@ INSERT INTO play_matches (user_id, session_key, item_key, song_id)
 WITH affected_plays AS (
     SELECT songplay_source.*
     FROM songplay_source
-    INNER JOIN (SELECT DISTINCT user_id, session_key, item_key FROM staged_plays) AS staged
-        ON staged.user_id = songplay_source.user_id
-       AND staged.session_key = songplay_source.session_key
-       AND staged.item_key = songplay_source.item_key
-    UNION
+    INNER JOIN staged_plays
+        ON staged_plays.user_id = songplay_source.user_id
+       AND staged_plays.session_key = songplay_source.session_key
+       AND staged_plays.item_key = songplay_source.item_key
+
+    -- the two parts never share a play, so no UNION has to deduplicate them
+    UNION ALL
+
     SELECT songplay_source.*
     FROM songplay_source
     INNER JOIN (SELECT DISTINCT title, artist_name FROM staging_songs) AS staged_titles
         ON staged_titles.title = songplay_source.song
        AND staged_titles.artist_name = songplay_source.artist
+    WHERE NOT EXISTS (
+        SELECT 1
+        FROM staged_plays
+        WHERE staged_plays.user_id = songplay_source.user_id
+          AND staged_plays.session_key = songplay_source.session_key
+          AND staged_plays.item_key = songplay_source.item_key
+    )
 ),
 
--- Every kept song with the play's exact title and artist name. When several match, the one
--- whose duration is closest to the played length wins, then the smallest song_id.
-song_candidates AS (
+-- Every kept song with the play's exact title and artist name, or one row without a song when
+-- none has them. When several match, the one whose duration is closest to the played length
+-- wins, then the smallest song_id.
+ranked_candidates AS (
     SELECT
         affected_plays.user_id,
         affected_plays.session_key,
@@ -584,22 +595,18 @@ song_candidates AS (
                      song_records.song_id
         ) AS closeness
     FROM affected_plays
-    INNER JOIN song_records
+    LEFT JOIN song_records
         ON song_records.title = affected_plays.song
        AND song_records.artist_name = affected_plays.artist
 )
 
 SELECT
-    affected_plays.user_id,
-    affected_plays.session_key,
-    affected_plays.item_key,
-    song_candidates.song_id
-FROM affected_plays
-LEFT JOIN song_candidates
-    ON song_candidates.user_id = affected_plays.user_id
-   AND song_candidates.session_key = affected_plays.session_key
-   AND song_candidates.item_key = affected_plays.item_key
-   AND song_candidates.closeness = 1;
+    user_id,
+    session_key,
+    item_key,
+    song_id
+FROM ranked_candidates
+WHERE closeness = 1;
 
 -- star/songplay_rematch
 -- Plays already in songplay keep their songplay_id; only their song match follows the songs
