@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sparkify import cli  # noqa: F401  (sets Prefect's environment before it is imported)
+from sparkify import cli  # noqa: E402, F401  (sets Prefect's environment before it is imported)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 EMULATOR_MARK = b"sparkify.s3_emulator"

@@ -25,8 +25,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.anchors import copy_ceiling, row_by_row, staging_alone
-from sparkify.local import STATE_DIR
+from benchmarks.anchors import copy_ceiling, row_by_row, staging_alone  # noqa: E402
+from sparkify.local import STATE_DIR  # noqa: E402
 
 OUT_DIR = STATE_DIR / "bench"
 DEFAULT_SCALES = "10k,100k,1M,10M"
@@ -233,7 +233,8 @@ def _s(value: float | None) -> str:
 
 def git_commit() -> dict:
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
 
     return {"sha": git("rev-parse", "--short", "HEAD") or "unknown",
             "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
