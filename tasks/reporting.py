@@ -45,7 +45,7 @@ class RunSummary:
     malformed: int
 
     def text(self) -> str:
-        width = max(len(t) for t in self.rows)
+        width = max(len(name) for name in (*self.rows, *self.seconds))
         lines = ["Sparkify ELT finished."]
         if not self.staged:
             lines.append("nothing new to load: every source object is already in load_ledger")
