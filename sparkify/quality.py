@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
-
 def import_great_expectations_in_background() -> None:
     """Start importing great_expectations (2-3 s of module loading) on a daemon thread, so that
     the first checkpoint, which runs after staging, finds it loaded. A checkpoint that starts

@@ -127,11 +127,11 @@ class S3ObjectStore:
         files = [p for p in sorted(root.rglob("*")) if p.is_file()]
 
         def put(path: Path) -> None:
-            # one PUT per file: source files are small, and upload_file's transfer threads
-            # would overflow the client's connection pool
-            key = path.relative_to(root).as_posix()
-            self.client.put_object(Bucket=bucket, Key=f"{prefix.rstrip('/')}/{key}".lstrip("/"),
-                                   Body=path.read_bytes())
+            # one streamed PUT per file: upload_file's transfer threads would overflow the
+            # client's connection pool
+            key = f"{prefix.rstrip('/')}/{path.relative_to(root).as_posix()}".lstrip("/")
+            with path.open("rb") as body:
+                self.client.put_object(Bucket=bucket, Key=key, Body=body)
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             list(pool.map(put, files))
