@@ -131,11 +131,9 @@ def figures(run: dict, ceiling, rowwise, alone: dict) -> dict:
     # The rest of the ELT is Prefect (flow and task runs, their API calls, the lock and
     # hand-offs between steps) plus the GX checks.
     inner_stage = events.get("seconds", 0.0) + songs.get("seconds", 0.0)
-    inner_transform = run.get("transform_seconds") or sum(
-        s["seconds"] for s in run["statements"] if s["name"].startswith("star/"))
     work = sum(v for k, v in seconds.items()
                if k not in ("seed emulator", "stage", "transform") and not GX_STEP.search(k))
-    work += inner_stage + (inner_transform if "transform" in seconds else 0.0)
+    work += inner_stage + (run["transform_seconds"] or 0.0)
     overhead = max(elt - work, 0.0)
     ceiling_rate = ceiling.best_rows_per_second
     events_rowwise = next(t for t in rowwise if t.table == "staging_events")
