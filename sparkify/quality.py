@@ -90,6 +90,8 @@ class SuiteFile:
             ExpectationConfiguration,
         )
 
+        import sparkify.expectations  # noqa: F401  (registers expect_no_unexpected_rows)
+
         built = []
         for number, entry in enumerate(self.expectations, start=1):
             entry = {**entry, "kwargs": _fill_schema(entry.get("kwargs", {}), schema)}
@@ -344,7 +346,7 @@ def _outcome(table: str, result) -> ExpectationOutcome:
 
 def _observed(expectation: str, result: dict) -> str:
     """What was seen, in a few words: a count of unexpected rows or values and a sample."""
-    if expectation == "unexpected_rows_expectation":
+    if expectation in ("expect_no_unexpected_rows", "unexpected_rows_expectation"):
         count = result.get("observed_value") or 0
         return f"{count} unexpected row{'' if count == 1 else 's'}"
     if "unexpected_count" in result:

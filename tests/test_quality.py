@@ -294,6 +294,28 @@ def test_report_rows_and_observed_values(gate, clean):
     assert Path(report.data_docs).is_file()
 
 
+def test_a_custom_sql_rule_counts_its_rows_with_one_query(gate, clean):
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    _execute(clean, "UPDATE staging_events SET user_id = NULL WHERE user_id = '1'")
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        report = gate.run("staging")
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    rule = "staging_events: every NextSong event has a user_id"
+    outcome = next(o for o in report.outcomes if o.label == rule)
+    assert outcome.expectation == "expect_no_unexpected_rows"
+    assert outcome.observed == "3 unexpected rows"
+    assert sum("page = 'NextSong'" in s for s in statements) == 1
+
+
 def test_a_missing_table_is_one_clear_error(new_database, tmp_path):
     empty = new_database("empty")
     with QualityGate(postgres_target(empty), data_docs_dir=None) as fresh, \
