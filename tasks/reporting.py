@@ -60,7 +60,7 @@ class RunSummary:
         return "\n".join(lines)
 
 
-@task
+@task(cache_policy=NONE)
 def check_error_budget(results: list[StageResult], max_errors: int) -> int:
     """Fail the run when both staging loads together exceed --max-errors."""
     errors = [e for result in results for e in result.errors]
