@@ -105,11 +105,13 @@ class Capture(logging.Handler):
         self.statements: list[dict] = []
         self.emulator_cpu_after_seeding: float | None = None
         self.transform_seconds: float | None = None
+        self.gate_wait_seconds: float | None = None
 
     def emit(self, record: logging.LogRecord) -> None:
         result = getattr(record, "stage_result", None)
         if hasattr(record, "transform_seconds"):
             self.transform_seconds = record.transform_seconds
+            self.gate_wait_seconds = getattr(record, "gate_wait_seconds", None)
         elif result is not None:
             self.stage[result.table] = {"rows": result.rows, "objects": result.objects,
                                         "seconds": result.seconds, "errors": len(result.errors)}
@@ -158,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         "stage": capture.stage,
         "statements": capture.statements,
         "transform_seconds": capture.transform_seconds,
+        "gate_wait_seconds": capture.gate_wait_seconds,
         "memory_mb": {
             "pipeline_peak": own_peak_kb / 1024,
             "worker_peaks": [kb / 1024 for kb in workers_kb],

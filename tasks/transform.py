@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from prefect import task
@@ -19,8 +20,13 @@ from tasks.retries import IO_RETRIES, IO_RETRY_DELAYS, retry_on_transient
 @task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
       retry_condition_fn=retry_on_transient)
 def transform_star(spec: RuntimeSpec, loaded: DiscoveredSources, staged: list[StageResult],
-                   full_refresh: bool, run_id: str) -> dict[str, dict[str, float]]:
-    """Run the star statements in order and record the ledger; a failure rolls all of it back."""
+                   full_refresh: bool, run_id: str,
+                   before_commit: Callable[[], object] | None = None) -> dict[str, dict[str, float]]:
+    """Run the star statements in order and record the ledger; a failure rolls all of it back.
+
+    `before_commit` is called last, inside the transaction: the flow passes the verdict of the
+    staging gate running beside the transform, so a failed gate rolls the transform back.
+    """
     logger = get_run_logger()
     warehouse = spec.warehouse()
     steps: dict[str, dict[str, float]] = {}
@@ -36,9 +42,24 @@ def transform_star(spec: RuntimeSpec, loaded: DiscoveredSources, staged: list[St
             logger.info("%s: %d rows in %.2fs", name, rows, seconds)
         warehouse.record_loaded(cur, _ledger_rows(loaded, staged, run_id))
         warehouse.analyze_star(cur)
-    committed = time.perf_counter() - transaction_started
-    logger.info("transform committed in %.2fs", committed, extra={"transform_seconds": committed})
+        waited = _wait_for(before_commit, logger)
+    committed = time.perf_counter() - transaction_started - waited
+    logger.info("transform committed in %.2fs, after %.2fs waiting for the staging gate",
+                committed, waited, extra={"transform_seconds": committed, "gate_wait_seconds": waited})
     return steps
+
+
+def _wait_for(before_commit: Callable[[], object] | None, logger) -> float:
+    if before_commit is None:
+        return 0.0
+    logger.info("star statements done: committing once the staging checks have passed")
+    started = time.perf_counter()
+    try:
+        before_commit()
+    except BaseException:
+        logger.warning("the staging checks did not pass: the transform is rolled back")
+        raise
+    return time.perf_counter() - started
 
 
 def _ledger_rows(loaded: DiscoveredSources, staged: list[StageResult], run_id: str) -> list[tuple]:

@@ -396,7 +396,9 @@ def test_suites_pass_on_the_real_sample(prefect_harness, new_database):
             assert report.success, report.failure_message()
 
 
-def test_staging_gate_stops_the_flow_before_any_transform(prefect_harness, new_database, tmp_path):
+def test_a_failed_staging_gate_fails_the_flow_and_rolls_the_transform_back(
+        prefect_harness, new_database, tmp_path):
+    """The staging gate runs beside the transform, which must not commit when the gate fails."""
     import flows.main
 
     if "check_staging" not in inspect.getsource(flows.main.elt):
@@ -418,7 +420,7 @@ def test_staging_gate_stops_the_flow_before_any_transform(prefect_harness, new_d
     with pytest.raises(QualityGateError, match="staging_events: level is free or paid"):
         flows.main.elt(data=str(tmp_path), warehouse_url=SecretStr(url), quality="fail")
     assert _scalar(url, "SELECT COUNT(*) FROM staging_events") == 2
-    for table in STAR_TABLES:
+    for table in (*STAR_TABLES, "load_ledger"):
         assert _scalar(url, f"SELECT COUNT(*) FROM {table}") == 0, table
 
 
