@@ -26,7 +26,7 @@ class LocalFiles:
         self.root = root
 
     def objects(self, prefix: str) -> list:
-        from sparkify.storage import SourceObject
+        from sparkify.store import SourceObject
 
         paths = sorted(p for p in (self.root / prefix).rglob("*.json") if p.is_file())
         return [SourceObject("local", p.relative_to(self.root).as_posix(), "", p.stat().st_size)
@@ -39,8 +39,12 @@ class LocalFiles:
 def staging_alone(url: str, data_dir: Path) -> dict:
     """Warehouse.stage of the events straight from local files: no S3, no songs load beside it,
     no Prefect; what the staging path itself sustains on this server."""
-    from sparkify.records import DEFAULT_JSONPATHS, STAGING_EVENTS, events_mapper, load_jsonpaths
-    from sparkify.warehouse import StagingSource, Warehouse
+    from sparkify.staging.schema import DEFAULT_JSONPATHS, STAGING_EVENTS
+    from sparkify.staging.mappers import events_mapper
+    from sparkify.staging.jsonpaths import load_jsonpaths
+    from sparkify.warehouse.base import StagingSource
+    from sparkify.warehouse.postgres import PostgresWarehouse
+    from pydantic import SecretStr
 
     files = LocalFiles(data_dir)
     jsonpaths = data_dir / "log_json_path.json"
@@ -49,7 +53,8 @@ def staging_alone(url: str, data_dir: Path) -> dict:
     source = StagingSource(files.objects("log_data"), mapper=mapper, prefix_uri="local")
     started = time.process_time()
     children = _children_cpu()
-    result = Warehouse(url).stage("staging_events", source, files, max_errors=0, run_id="bench")
+    result = PostgresWarehouse(SecretStr(url)).stage("staging_events", source, files, max_errors=0,
+                                                     run_id="bench")
     return {"rows": result.rows, "seconds": result.seconds,
             "rows_per_second": result.rows / result.seconds,
             "cpu_seconds_main": time.process_time() - started,

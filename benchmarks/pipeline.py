@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from sparkify import cli  # noqa: E402, F401  (sets Prefect's environment before it is imported)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-EMULATOR_MARK = b"sparkify.s3_emulator"
+EMULATOR_MARK = b"sparkify.local.s3_server"
 
 
 def _proc(pid: int, name: str) -> str:

@@ -26,7 +26,7 @@ ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.anchors import copy_ceiling, row_by_row, staging_alone  # noqa: E402
-from sparkify.local import STATE_DIR  # noqa: E402
+from sparkify.paths import STATE_DIR  # noqa: E402
 
 OUT_DIR = STATE_DIR / "bench"
 DEFAULT_SCALES = "10k,100k,1M,10M"
@@ -56,7 +56,7 @@ def label(events: int) -> str:
 
 def dataset(events: int) -> Path:
     """The generated data set of `events` events, made on first use."""
-    from sparkify.generator import GeneratorSpec, generate
+    from sparkify.local.generator import GeneratorSpec, generate
 
     spec = GeneratorSpec.for_events(events, seed=SEED)
     path = OUT_DIR / "data" / f"events-{events}-seed{SEED}"
@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
 
-    from sparkify.local import EmbeddedPostgres
+    from sparkify.local.postgres import EmbeddedPostgres
 
     commit = git_commit()
     out = args.out or OUT_DIR / f"results-{commit['sha']}.json"

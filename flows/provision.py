@@ -15,24 +15,27 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is imported)
 from prefect import flow  # noqa: E402
 
+from sparkify.aws.provision.outcome import Summary, provision_summary  # noqa: E402
+from sparkify.runtime import open_runtime  # noqa: E402
 from tasks.provisioning import (  # noqa: E402
-    Summary, check_provision_settings, ensure_cluster, ensure_ingress_rule, ensure_role,
-    ensure_role_policy, ensure_security_group, provision_summary, wait_until_available,
+    check_provision_settings, ensure_cluster, ensure_ingress_rule, ensure_role, ensure_role_policy,
+    ensure_security_group, wait_until_available,
 )
 
 
 @flow(name="sparkify-provision")
 def provision(config: str) -> Summary:
     """Create or reuse the role, its S3 policy, the security group, the cluster; wait for it."""
-    check_provision_settings(config)
-    role = ensure_role(config)
-    policy = ensure_role_policy(config, role.value)
-    group = ensure_security_group(config)
-    ingress = ensure_ingress_rule(config, group.value)
-    cluster = ensure_cluster(config, role.value, group.value)
-    ready = wait_until_available(config)
-    return provision_summary([role, policy, group, ingress, cluster, ready],
-                             role_arn=role.value, endpoint=ready.value, config=config)
+    with open_runtime("provision", config=config) as runtime:
+        check_provision_settings(runtime)
+        role = ensure_role(runtime)
+        policy = ensure_role_policy(runtime, role.value)
+        group = ensure_security_group(runtime)
+        ingress = ensure_ingress_rule(runtime, group.value)
+        cluster = ensure_cluster(runtime, role.value, group.value)
+        ready = wait_until_available(runtime)
+        return provision_summary([role, policy, group, ingress, cluster, ready],
+                                 role_arn=role.value, endpoint=ready.value, config=config)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,21 +15,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is imported)
 from prefect import flow  # noqa: E402
 
+from sparkify.aws.provision.outcome import Summary, teardown_summary  # noqa: E402
+from sparkify.runtime import open_runtime  # noqa: E402
 from tasks.provisioning import (  # noqa: E402
-    Summary, delete_cluster, delete_role, delete_role_policies, delete_security_group,
-    revoke_ingress_rules, teardown_summary,
+    delete_cluster, delete_role, delete_role_policies, delete_security_group, revoke_ingress_rules,
 )
 
 
 @flow(name="sparkify-teardown")
 def teardown(config: str) -> Summary:
     """Delete the cluster, then its ingress rules and security group, then the IAM role."""
-    cluster = delete_cluster(config)
-    ingress = revoke_ingress_rules(config)
-    group = delete_security_group(config)
-    policies = delete_role_policies(config)
-    role = delete_role(config)
-    return teardown_summary([cluster, ingress, group, policies, role], config)
+    with open_runtime("provision", config=config) as runtime:
+        cluster = delete_cluster(runtime)
+        ingress = revoke_ingress_rules(runtime)
+        group = delete_security_group(runtime)
+        policies = delete_role_policies(runtime)
+        role = delete_role(runtime)
+        return teardown_summary([cluster, ingress, group, policies, role],
+                                runtime.settings.final_snapshot)
 
 
 def build_parser() -> argparse.ArgumentParser:

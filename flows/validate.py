@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
@@ -18,9 +16,9 @@ from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is
 from prefect import flow  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
-from sparkify.errors import ConfigError, QualityGateError  # noqa: E402
-from sparkify.profiles import AWS_PROFILE, LOCAL_PROFILE, RuntimeSpec  # noqa: E402
-from sparkify.quality import QualityReport  # noqa: E402
+from sparkify.errors import QualityGateError  # noqa: E402
+from sparkify.quality.report import QualityReport  # noqa: E402
+from sparkify.runtime import open_runtime  # noqa: E402
 from tasks.quality import check_staging, check_warehouse  # noqa: E402
 
 
@@ -28,40 +26,14 @@ from tasks.quality import check_staging, check_warehouse  # noqa: E402
 def validate(warehouse_url: SecretStr | None = None,
              config: str | None = None) -> list[QualityReport]:
     """Run both checkpoints, even when the first fails; the run fails if any expectation does."""
-    with validation_spec(warehouse_url, config) as spec:
-        reports = [check_staging(spec, "warn"), check_warehouse(spec, "warn")]
+    with open_runtime("validate", config=config, warehouse_url=warehouse_url) as runtime:
+        reports = [check_staging(runtime, "warn"), check_warehouse(runtime, "warn")]
     failed = [report for report in reports if not report.success]
     if failed:
         error = QualityGateError("; ".join(report.failure_message() for report in failed))
         error.reports = reports  # for the command line, which lists each failure on its own line
         raise error
     return reports
-
-
-@contextmanager
-def validation_spec(warehouse_url: SecretStr | None, config: str | None) -> Iterator[RuntimeSpec]:
-    """The warehouse to validate: a PostgreSQL URL, dwh.cfg's Redshift, or the embedded one.
-
-    Validation reads no sources, so no S3 emulator is started and the source URIs stay empty.
-    """
-    if warehouse_url is not None and config:
-        raise ConfigError("--warehouse-url and --config are alternatives: give one")
-    no_sources = {"log_data": "", "song_data": "", "log_jsonpath": ""}
-    if config:
-        from sparkify.config import load_settings
-
-        settings = load_settings(config)
-        yield RuntimeSpec(AWS_PROFILE, "redshift", region=settings.region, schema=settings.schema,
-                          config_path=config, **no_sources)
-    elif warehouse_url is not None:
-        yield RuntimeSpec(LOCAL_PROFILE, "postgres", region="", warehouse_url=warehouse_url,
-                          **no_sources)
-    else:
-        from sparkify.local import EmbeddedPostgres
-
-        with EmbeddedPostgres() as embedded:
-            yield RuntimeSpec(LOCAL_PROFILE, "postgres", region="",
-                              warehouse_url=SecretStr(embedded.url), **no_sources)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -42,6 +42,11 @@ def quote_literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def quote_ident(name: str) -> str:
+    """A SQL identifier, double-quoted (settings are also checked as plain names on load)."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
 class SqlLibrary:
     """Reads statements for one engine, falling back to the shared ones."""
 

@@ -7,16 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from prefect import task
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NONE
 from prefect.logging import get_run_logger
 
 from sparkify.errors import SourceError
-from sparkify.local import EMULATOR_BUCKET
-from sparkify.profiles import RuntimeSpec
-from sparkify.storage import S3Location, SourceObject
-from tasks.retries import IO_RETRIES, IO_RETRY_DELAYS, retry_on_transient
+from sparkify.local.emulator import seed
+from sparkify.runtime import Runtime
+from sparkify.store import S3Location, SourceObject
+from tasks.retries import io_task
 
 
 @dataclass(frozen=True)
@@ -33,39 +31,34 @@ class DiscoveredSources:
 DAILY_LOG = re.compile(r"(\d{4})-(\d{2})-(\d{2})-events\.json$")
 
 
-@task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_on_transient)
-def seed_emulator(spec: RuntimeSpec, data_dir: str) -> int:
-    """Upload a local directory in the source layout into the S3 emulator."""
-    root = Path(data_dir)
+@io_task
+def seed_emulator(runtime: Runtime) -> int:
+    """Upload the --data directory (the source layout) into the local S3 emulator."""
+    root = Path(runtime.seed_dir)
     if not root.is_dir():
         raise SourceError(f"--data directory not found: {root}")
     missing = [name for name in ("log_data", "song_data") if not (root / name).is_dir()]
     if missing:
         raise SourceError(f"--data {root} has no {' or '.join(missing)}/ directory")
-    count = spec.store().upload_tree(root, EMULATOR_BUCKET)
-    if not (root / "log_json_path.json").is_file():
-        from sparkify.records import DEFAULT_JSONPATHS
-
-        spec.store().client.put_object(Bucket=EMULATOR_BUCKET, Key="log_json_path.json",
-                                       Body=DEFAULT_JSONPATHS)
+    count, default_jsonpaths = seed(runtime.s3_endpoint, root)
+    if default_jsonpaths:
         get_run_logger().info("%s has no log_json_path.json: using the project's default", root)
     get_run_logger().info("seeded the S3 emulator with %d files from %s", count, root)
     return count
 
 
-@task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_on_transient)
-def discover_sources(spec: RuntimeSpec, start: date | None = None,
+@io_task
+def discover_sources(runtime: Runtime, start: date | None = None,
                      end: date | None = None) -> DiscoveredSources:
     """List the event and song objects, check the JSONPaths file, publish what was found.
 
     With a backfill window (`start`..`end`, inclusive) only the log objects of those days are
     listed, from the log_data/YYYY/MM/YYYY-MM-DD-events.json layout.
     """
-    store = spec.store()
-    logs, songs = S3Location.parse(spec.log_data), S3Location.parse(spec.song_data)
-    jsonpaths = S3Location.parse(spec.log_jsonpath)
+    store = runtime.store()
+    sources = runtime.sources
+    logs, songs = S3Location.parse(sources.log_data), S3Location.parse(sources.song_data)
+    jsonpaths = S3Location.parse(sources.log_jsonpath)
     for bucket in sorted({logs.bucket, songs.bucket, jsonpaths.bucket}):
         store.ensure_bucket(bucket)
     events = _events_in_window(store, logs, start, end) if (start or end) else \
@@ -109,14 +102,13 @@ def _jsonpaths_object(store, location: S3Location) -> SourceObject:
     return head
 
 
-@task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_on_transient)
-def select_new_objects(spec: RuntimeSpec, found: DiscoveredSources,
+@io_task
+def select_new_objects(runtime: Runtime, found: DiscoveredSources,
                        full_refresh: bool) -> DiscoveredSources:
     """Keep the objects that are new or changed since the load ledger last saw them."""
     if full_refresh:
         return found
-    ledger = spec.warehouse().loaded_objects()
+    ledger = runtime.warehouse().loaded_objects()
     selected = replace(found, events=[o for o in found.events if ledger.get(o.uri) != o.etag],
                        songs=[o for o in found.songs if ledger.get(o.uri) != o.etag])
     rows = [{"objects": name, "found": len(all_), "new": sum(o.uri not in ledger for o in all_),

@@ -1,44 +1,40 @@
-"""Quality gates: the GX checkpoints `staging` (before the transforms) and `warehouse` (after)."""
+"""Quality gates: the GX checkpoints `staging` (beside the transform) and `warehouse` (after)."""
 
 from __future__ import annotations
 
 import threading
 from typing import Literal
 
-from prefect import task
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NONE
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
 from sparkify.errors import QualityGateError
-from sparkify.profiles import RuntimeSpec
-from sparkify.quality import QualityGate, QualityReport, target_for
-from tasks.retries import IO_RETRIES, IO_RETRY_DELAYS, retry_on_transient
+from sparkify.quality.report import QualityReport
+from sparkify.runtime import Runtime
+from tasks.retries import io_task
 
 QualityMode = Literal["fail", "warn"]
 
 
-@task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_on_transient)
-def check_staging(spec: RuntimeSpec, mode: QualityMode = "fail") -> QualityReport:
-    """Validate the staging tables; mode "fail" stops the flow before any transform."""
-    return run_checkpoint(spec, "staging", mode)
+@io_task
+def check_staging(runtime: Runtime, mode: QualityMode = "fail") -> QualityReport:
+    """Validate the staging tables; mode "fail" stops the flow before the transform commits."""
+    return run_checkpoint(runtime, "staging", mode)
 
 
-@task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_on_transient)
-def check_warehouse(spec: RuntimeSpec, mode: QualityMode = "fail") -> QualityReport:
+@io_task
+def check_warehouse(runtime: Runtime, mode: QualityMode = "fail") -> QualityReport:
     """Validate the star tables and reconcile them with staging; mode "fail" fails the run."""
-    return run_checkpoint(spec, "warehouse", mode)
+    return run_checkpoint(runtime, "warehouse", mode)
 
 
-def run_checkpoint(spec: RuntimeSpec, checkpoint: str, mode: QualityMode) -> QualityReport:
+def run_checkpoint(runtime: Runtime, checkpoint: str, mode: QualityMode) -> QualityReport:
     """Run one checkpoint, publish its artifact and summary line, then fail or warn."""
     if mode not in ("fail", "warn"):
         raise ValueError(f"quality mode must be 'fail' or 'warn', not {mode!r}")
     logger = get_run_logger()
-    gate = _gate_of_this_flow_run(spec)
+    gate = _gate_of_this_flow_run(runtime)
     try:
         report = gate.run(checkpoint)
     finally:
@@ -66,18 +62,17 @@ def publish(report: QualityReport) -> None:
 
 
 # Both checkpoints of a flow run share one GX context, so the Data Docs index it builds lists
-# both; a new flow run (or another warehouse) starts a fresh one.
-_gates: dict[tuple[str, str, str], QualityGate] = {}
+# both; a new flow run (which resolves a new runtime) starts a fresh one.
+_gates: dict[tuple[str, int], object] = {}
 _gates_lock = threading.Lock()
 
 
-def _gate_of_this_flow_run(spec: RuntimeSpec) -> QualityGate:
-    target = target_for(spec)
-    key = (str(flow_run.get_id()), target.connection_string.get_secret_value(), target.schema)
+def _gate_of_this_flow_run(runtime: Runtime):
+    key = (str(flow_run.get_id()), id(runtime))
     with _gates_lock:
         if key not in _gates:
             for previous in _gates.values():
                 previous.close()
             _gates.clear()
-            _gates[key] = QualityGate(target)
+            _gates[key] = runtime.quality_gate()
         return _gates[key]

@@ -7,16 +7,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NONE
 from prefect.logging import get_run_logger
 
 from sparkify.errors import MalformedRecordError
-from sparkify.profiles import RuntimeSpec
+from sparkify.runtime import Runtime
 from sparkify.sqllib import STAR_TABLES
-from sparkify.warehouse import StageResult
-from tasks.retries import IO_RETRIES, IO_RETRY_DELAYS, retry_on_transient
+from sparkify.warehouse.base import StageResult
+from tasks.retries import io_task, local_task
 
 REPORTED_TABLES = ("staging_events", "staging_songs", *STAR_TABLES, "load_errors")
 
@@ -63,7 +61,7 @@ class RunSummary:
         return "\n".join(lines)
 
 
-@task(cache_policy=NONE)
+@local_task
 def check_error_budget(results: list[StageResult], max_errors: int) -> int:
     """Fail the run when both staging loads together exceed --max-errors."""
     errors = [e for result in results for e in result.errors]
@@ -74,14 +72,13 @@ def check_error_budget(results: list[StageResult], max_errors: int) -> int:
     return len(errors)
 
 
-@task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_on_transient)
-def summarize_run(spec: RuntimeSpec, staged: list[StageResult], clock: StepClock) -> RunSummary:
+@io_task
+def summarize_run(runtime: Runtime, staged: list[StageResult], clock: StepClock) -> RunSummary:
     """Count every table, publish the counts and timings as artifacts, return the summary."""
-    warehouse = spec.warehouse()
+    warehouse = runtime.warehouse()
     rows = warehouse.row_counts(REPORTED_TABLES)
-    matched = warehouse.query("SELECT COUNT(*) FROM songplay WHERE song_id IS NOT NULL")[0][0]
-    summary = RunSummary(rows, int(matched), dict(clock.seconds),
+    matched = warehouse.count("report/matched_plays")
+    summary = RunSummary(rows, matched, dict(clock.seconds),
                          {r.table: r.rows for r in staged}, sum(len(r.errors) for r in staged))
     _publish(summary)
     get_run_logger().info("row counts: %s", rows)

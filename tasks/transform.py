@@ -6,20 +6,17 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from prefect import task
-from prefect.cache_policies import NONE
 from prefect.logging import get_run_logger
 
-from sparkify.profiles import RuntimeSpec
+from sparkify.runtime import Runtime
 from sparkify.sqllib import TRANSFORM_STEPS
-from sparkify.warehouse import StageResult
+from sparkify.warehouse.base import StageResult
 from tasks.discovery import DiscoveredSources
-from tasks.retries import IO_RETRIES, IO_RETRY_DELAYS, retry_on_transient
+from tasks.retries import io_task
 
 
-@task(cache_policy=NONE, retries=IO_RETRIES, retry_delay_seconds=IO_RETRY_DELAYS,
-      retry_condition_fn=retry_on_transient)
-def transform_star(spec: RuntimeSpec, loaded: DiscoveredSources, staged: list[StageResult],
+@io_task
+def transform_star(runtime: Runtime, loaded: DiscoveredSources, staged: list[StageResult],
                    full_refresh: bool, run_id: str,
                    before_commit: Callable[[], object] | None = None) -> dict[str, dict[str, float]]:
     """Run the star statements in order and record the ledger; a failure rolls all of it back.
@@ -28,7 +25,7 @@ def transform_star(spec: RuntimeSpec, loaded: DiscoveredSources, staged: list[St
     staging gate running beside the transform, so a failed gate rolls the transform back.
     """
     logger = get_run_logger()
-    warehouse = spec.warehouse()
+    warehouse = runtime.warehouse()
     steps: dict[str, dict[str, float]] = {}
     transaction_started = time.perf_counter()
     with warehouse.transaction() as cur:

@@ -8,12 +8,23 @@ import uuid
 from pathlib import Path
 from typing import Iterable
 
+import re
+import secrets
+import string
+import sys
+import urllib.request
+from dataclasses import dataclass
+
+import boto3
 import orjson
 import psycopg2
 import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+from sparkify.config import example_file  # noqa: E402
+from sparkify.local.emulator import S3Emulator  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_SAMPLE = PROJECT_ROOT.parent / "shared" / "data" / "udacity-sample"
@@ -38,7 +49,7 @@ def postgres_server_url(tmp_path_factory) -> Iterable[str]:
     if external:
         yield external
         return
-    from sparkify.local import EmbeddedPostgres
+    from sparkify.local.postgres import EmbeddedPostgres
 
     # pgserver's socket lives in the data directory: keep its path short.
     data_dir = Path("/tmp") / f"sparkify-test-pg-{os.getpid()}"
@@ -125,7 +136,110 @@ def write_dataset(root: Path, events: dict[str, list], songs: dict[str, list],
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"\n".join(_line(r) for r in records) + b"\n")
     if jsonpaths:
-        from sparkify.records import DEFAULT_JSONPATHS
+        from sparkify.staging.schema import DEFAULT_JSONPATHS
 
         (root / "log_json_path.json").write_bytes(DEFAULT_JSONPATHS)
     return root
+
+
+# ---- AWS: moto's server on loopback ------------------------------------------------------
+
+REGION = "us-west-2"
+CIDR = "203.0.113.7/32"
+
+
+class MotoServer(S3Emulator):
+    """moto's server with every service (IAM, EC2, Redshift, S3), in its own process."""
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> str:
+    """One moto server (every service) on loopback for the session."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # AmazonS3ReadOnlyAccess exists
+        server = MotoServer().start()
+    try:
+        yield server.endpoint_url
+    finally:
+        server.stop()
+
+
+def moto_api(url: str, path: str, body: bytes = b"") -> None:
+    request = urllib.request.Request(url + path, data=body, method="POST",
+                                     headers={"Content-Type": "text/plain"})
+    urllib.request.urlopen(request, timeout=30).read()
+
+
+@dataclass
+class Aws:
+    """The test's AWS: moto's endpoint, a dwh.cfg, and the secrets the test set."""
+
+    endpoint: str
+    config: Path
+    password: str
+    access_key: str
+    secret_key: str
+
+    def client(self, service: str):
+        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint,
+                            aws_access_key_id=self.access_key,
+                            aws_secret_access_key=self.secret_key)
+
+    @property
+    def secrets(self) -> tuple[str, str, str]:
+        return self.password, self.access_key, self.secret_key
+
+
+def write_config(path: Path, **values: str) -> Path:
+    """dwh.cfg: the committed example with some keys set."""
+    text = example_file()
+    for key, value in values.items():
+        text, found = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, flags=re.MULTILINE)
+        assert found == 1, key
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def aws(moto_url, tmp_path, monkeypatch) -> Aws:
+    """An empty moto, fake credentials and a known password in the environment, a dwh.cfg."""
+    moto_api(moto_url, "/moto-api/reset")
+    for name in list(os.environ):
+        if name.startswith("SPARKIFY_") or name in {"AWS_PROFILE", "AWS_SESSION_TOKEN"}:
+            monkeypatch.delenv(name)
+    found = Aws(
+        endpoint=moto_url,
+        config=write_config(tmp_path / "dwh.cfg", INGRESS_CIDR=CIDR),
+        password="Pw7" + secrets.token_hex(10),  # meets Redshift's rules
+        access_key="AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits)
+                                    for _ in range(16)),
+        secret_key=secrets.token_urlsafe(30),
+    )
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", found.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", found.secret_key)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("SPARKIFY_DB_PASSWORD", found.password)
+    return found
+
+
+def upload_dataset(s3, bucket: str, root: Path) -> None:
+    """Every file under `root` into a new bucket of moto's S3, keys relative to `root`."""
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        s3.put_object(Bucket=bucket, Key=path.relative_to(root).as_posix(), Body=path.read_bytes())
+
+
+def small_dataset(root: Path) -> Path:
+    """Two days of events and two song files: enough for every step, small enough to read."""
+    ts = 1541105830796
+    day = [event(userId="1", itemInSession=0, page="Home", ts=ts),
+           event(userId="1", itemInSession=1, song="A", artist="X", length=100.0, ts=ts + 1)]
+    later = [event(userId="2", sessionId=2, itemInSession=0, song="B", artist="Y",
+                   ts=ts + 86_400_000)]
+    return write_dataset(root, {"2018-11-01": day, "2018-11-02": later},
+                         {"TRAAAAA1": [song("SO1", "A", "AR1", "X", 100.0)],
+                          "TRAAAAB2": [song("SO2", "B", "AR2", "Y", 180.0)]})

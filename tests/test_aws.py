@@ -12,118 +12,28 @@ import logging
 import os
 import re
 import secrets
-import string
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
-import boto3
-import psycopg2
 import pytest
 from botocore.exceptions import ClientError
-from conftest import query
+from conftest import CIDR, REGION, Aws, moto_api, small_dataset, upload_dataset, write_config
 
 from sparkify import cli
+from sparkify.aws.provision.checks import check_settings
+from sparkify.aws.provision.cluster import poll_until
+from sparkify.aws.session import CREDENTIALS_BLOCK_ENV, aws_client, aws_session
 from sparkify.config import example_file, load_settings
-from sparkify.errors import ConfigError, MalformedRecordError, ProvisioningError, WarehouseError
-from sparkify.local import S3Emulator
-from sparkify.records import SongsMapper
-from sparkify.aws import CREDENTIALS_BLOCK_ENV, aws_client, aws_session
-from sparkify.redshift import RedshiftWarehouse
-from sparkify.storage import S3ObjectStore, SourceObject
-from sparkify.warehouse import StagingSource
+from sparkify.errors import ConfigError, ProvisioningError
+from sparkify.runtime import open_runtime
 from tasks import provisioning
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-REGION = "us-west-2"
-CIDR = "203.0.113.7/32"
 ROLE = "sparkify-redshift-s3-read"
 GROUP = "sparkify-redshift-ingress"
 MANAGED_ARN = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
-
-
-# ---- fixtures ----------------------------------------------------------------------------
-
-class MotoServer(S3Emulator):
-    """moto's server with every service (IAM, EC2, Redshift, S3), in its own process."""
-
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
-
-
-@pytest.fixture(scope="session")
-def moto_url() -> str:
-    """One moto server (every service) on loopback for the session."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # AmazonS3ReadOnlyAccess exists
-        server = MotoServer().start()
-    try:
-        yield server.endpoint_url
-    finally:
-        server.stop()
-
-
-def _moto_api(url: str, path: str, body: bytes = b"") -> None:
-    request = urllib.request.Request(url + path, data=body, method="POST",
-                                     headers={"Content-Type": "text/plain"})
-    urllib.request.urlopen(request, timeout=30).read()
-
-
-@dataclass
-class Aws:
-    """The test's AWS: moto's endpoint, a dwh.cfg, and the secrets the test set."""
-
-    endpoint: str
-    config: Path
-    password: str
-    access_key: str
-    secret_key: str
-
-    def client(self, service: str):
-        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint,
-                            aws_access_key_id=self.access_key,
-                            aws_secret_access_key=self.secret_key)
-
-    @property
-    def secrets(self) -> tuple[str, str, str]:
-        return self.password, self.access_key, self.secret_key
-
-
-def write_config(path: Path, **values: str) -> Path:
-    """dwh.cfg: the committed example with some keys set."""
-    text = example_file()
-    for key, value in values.items():
-        text, found = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, flags=re.MULTILINE)
-        assert found == 1, key
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def aws(moto_url, tmp_path, monkeypatch) -> Aws:
-    """An empty moto, fake credentials and a known password in the environment, a dwh.cfg."""
-    _moto_api(moto_url, "/moto-api/reset")
-    for name in list(os.environ):
-        if name.startswith("SPARKIFY_") or name in {"AWS_PROFILE", "AWS_SESSION_TOKEN"}:
-            monkeypatch.delenv(name)
-    found = Aws(
-        endpoint=moto_url,
-        config=write_config(tmp_path / "dwh.cfg", INGRESS_CIDR=CIDR),
-        password="Pw7" + secrets.token_hex(10),  # meets Redshift's rules
-        access_key="AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits)
-                                    for _ in range(16)),
-        secret_key=secrets.token_urlsafe(30),
-    )
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", found.access_key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", found.secret_key)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("SPARKIFY_DB_PASSWORD", found.password)
-    return found
 
 
 def run_cli(module: str, config: Path, capsys, *extra: str) -> tuple[int, str, str]:
@@ -263,7 +173,7 @@ def test_invalid_settings_are_one_line_config_errors(aws, values, fragment):
     write_config(aws.config, **values)
 
     with pytest.raises(ConfigError, match=re.escape(fragment)) as raised:
-        provisioning.check_settings(load_settings(aws.config))
+        check_settings(load_settings(aws.config))
     assert "\n" not in str(raised.value)
 
 
@@ -271,7 +181,7 @@ def test_a_password_redshift_would_refuse_is_caught_without_showing_it(aws, monk
     monkeypatch.setenv("SPARKIFY_DB_PASSWORD", "alllowercase1")
 
     with pytest.raises(ConfigError, match="Redshift's rules") as raised:
-        provisioning.check_settings(load_settings(aws.config))
+        check_settings(load_settings(aws.config))
     assert "alllowercase1" not in str(raised.value)
 
 
@@ -296,8 +206,9 @@ def test_a_cluster_that_never_becomes_available_times_out_in_one_line(
     monkeypatch.setenv("SPARKIFY_DWH_AVAILABLE_TIMEOUT", "1")
 
     started = time.monotonic()
-    with pytest.raises(ProvisioningError) as raised:
-        provisioning.wait_until_available.fn(str(aws.config), poll_seconds=0.2)
+    with open_runtime("provision", config=str(aws.config)) as runtime, \
+            pytest.raises(ProvisioningError) as raised:
+        provisioning.wait_until_available.fn(runtime, poll_seconds=0.2)
 
     assert time.monotonic() - started < 10
     message = str(raised.value)
@@ -313,9 +224,8 @@ def test_polling_logs_progress_and_gives_up_at_the_timeout(caplog):
         clock[0] += seconds
 
     with caplog.at_level(logging.INFO), pytest.raises(ProvisioningError) as raised:
-        provisioning.poll_until(lambda: next(states), "available", what="cluster x",
-                                timeout=40, interval=15, log=logging.getLogger("t"),
-                                sleep=sleep, clock=lambda: clock[0])
+        poll_until(lambda: next(states), "available", what="cluster x", timeout=40, interval=15,
+                   log=logging.getLogger("t"), sleep=sleep, clock=lambda: clock[0])
 
     assert str(raised.value) == ("cluster x: still creating after 40s, not available "
                                  "(timeout 40s: raise [DWH] AVAILABLE_TIMEOUT or run again)")
@@ -326,8 +236,8 @@ def test_polling_logs_progress_and_gives_up_at_the_timeout(caplog):
 
 def test_polling_returns_as_soon_as_the_target_is_reached():
     states = iter(["creating", "available"])
-    provisioning.poll_until(lambda: next(states), "available", what="c", timeout=60,
-                            interval=0, log=logging.getLogger("t"), sleep=lambda s: None)
+    poll_until(lambda: next(states), "available", what="c", timeout=60, interval=0,
+               log=logging.getLogger("t"), sleep=lambda s: None)
 
 
 @pytest.fixture
@@ -341,11 +251,11 @@ def denied_user(aws, monkeypatch):
     key = iam.create_access_key(UserName="limited")["AccessKey"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
-    _moto_api(aws.endpoint, "/moto-api/reset-auth", b"0")  # from now on every call is checked
+    moto_api(aws.endpoint, "/moto-api/reset-auth", b"0")  # from now on every call is checked
     try:
         yield key
     finally:
-        _moto_api(aws.endpoint, "/moto-api/reset-auth", b"inf")
+        moto_api(aws.endpoint, "/moto-api/reset-auth", b"inf")
 
 
 def test_access_denied_is_one_line_naming_the_step(aws, denied_user, prefect_harness, capsys):
@@ -397,173 +307,6 @@ def test_teardown_takes_the_configured_final_snapshot(aws, prefect_harness, caps
         SnapshotIdentifier="sparkify-final")["Snapshots"]
     assert [s["SnapshotIdentifier"] for s in snapshots] == ["sparkify-final"]
     assert "kept: final snapshot sparkify-final" in out
-
-
-# ---- the Redshift warehouse --------------------------------------------------------------
-
-def test_the_warehouse_looks_up_host_and_role_and_connects_over_tls(aws, prefect_harness, capsys):
-    assert run_cli("provision", aws.config, capsys)[0] == 0
-    found = state(aws)
-
-    warehouse = RedshiftWarehouse.from_settings(load_settings(aws.config))
-
-    endpoint = aws.client("redshift").describe_clusters()["Clusters"][0]["Endpoint"]["Address"]
-    parameters = psycopg2.extensions.parse_dsn(warehouse.dsn)
-    assert (parameters["host"], parameters["port"], parameters["sslmode"]) == \
-        (endpoint, "5439", "require")
-    assert warehouse.role == found["role_arn"]
-    assert aws.password not in repr(warehouse)
-
-
-def test_configured_host_and_role_need_no_aws_call(aws, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
-    write_config(aws.config, HOST="example.redshift.amazonaws.com",
-                 ROLE_ARN="arn:aws:iam::123456789012:role/x")
-
-    warehouse = RedshiftWarehouse.from_settings(load_settings(aws.config))
-
-    assert warehouse.role == "arn:aws:iam::123456789012:role/x"
-    assert psycopg2.extensions.parse_dsn(warehouse.dsn)["host"] == "example.redshift.amazonaws.com"
-
-
-def test_a_missing_cluster_is_a_one_line_hint_to_provision(aws):
-    with pytest.raises(ConfigError) as raised:
-        RedshiftWarehouse.from_settings(load_settings(aws.config))
-
-    assert str(raised.value) == ("Redshift cluster 'sparkify' not found in us-west-2: run "
-                                 "flows/provision.py, or set [DWH] HOST")
-
-
-def _songs_source(aws: Aws, keys: list[str], load: list[str] | None = None):
-    s3 = aws.client("s3")
-    s3.create_bucket(Bucket="songs", CreateBucketConfiguration={"LocationConstraint": REGION})
-    for key in keys:
-        s3.put_object(Bucket="songs", Key=key, Body=b"{}\n")
-    objects = [SourceObject("songs", key, "etag", 3) for key in (load or keys)]
-    return StagingSource(objects, mapper=SongsMapper(), prefix_uri="s3://songs/song_data")
-
-
-def _warehouse(manifest_prefix: str = "") -> RedshiftWarehouse:
-    return RedshiftWarehouse("host=unused", role="arn:aws:iam::1:role/r", region=REGION,
-                             manifest_prefix=manifest_prefix)
-
-
-def test_copy_reads_the_prefix_when_it_holds_exactly_the_objects_to_load(aws):
-    source = _songs_source(aws, ["song_data/A/a.json", "song_data/B/b.json"])
-
-    uri, manifest = _warehouse().copy_from("staging_songs", source, S3ObjectStore(REGION), "r1")
-
-    assert (uri, manifest) == ("s3://songs/song_data/", False)
-
-
-def test_a_partial_load_without_a_manifest_location_asks_for_one(aws):
-    source = _songs_source(aws, ["song_data/A/a.json", "song_data/B/b.json"],
-                           load=["song_data/B/b.json"])
-
-    with pytest.raises(ConfigError, match=r"1 of the 2 objects .* set \[S3\] MANIFEST_PREFIX"):
-        _warehouse().copy_from("staging_songs", source, S3ObjectStore(REGION), "r1")
-
-
-def test_a_manifest_lists_exactly_the_objects_to_load(aws):
-    source = _songs_source(aws, ["song_data/A/a.json", "song_data/B/b.json"],
-                           load=["song_data/B/b.json"])
-
-    uri, manifest = _warehouse("s3://songs/manifests/").copy_from(
-        "staging_songs", source, S3ObjectStore(REGION), "run-7")
-
-    assert (uri, manifest) == ("s3://songs/manifests/run-7/staging_songs.manifest", True)
-    body = aws.client("s3").get_object(Bucket="songs", Key="manifests/run-7/staging_songs.manifest")
-    assert json.loads(body["Body"].read()) == {
-        "entries": [{"url": "s3://songs/song_data/B/b.json", "mandatory": True}]}
-
-
-FAKE_REDSHIFT = """
-CREATE TABLE staging_songs (num_songs INT, artist_id TEXT, artist_latitude FLOAT,
-    artist_longitude FLOAT, artist_location TEXT, artist_name TEXT, song_id TEXT, title TEXT,
-    duration FLOAT, year INT);
-INSERT INTO staging_songs (song_id) VALUES ('SOKEPT');
-CREATE FUNCTION pg_last_copy_count() RETURNS BIGINT AS 'SELECT 0::BIGINT' LANGUAGE SQL;
-CREATE FUNCTION pg_last_copy_id() RETURNS INT AS 'SELECT 42' LANGUAGE SQL;
-CREATE TABLE stl_load_errors (query INT, filename TEXT, line_number BIGINT, colname TEXT,
-    err_reason TEXT, raw_line TEXT);
-"""
-
-
-def test_a_rejected_copy_names_file_line_and_reason_and_keeps_the_staging_rows(
-        aws, warehouse_url):
-    """PostgreSQL stands in for Redshift's catalog: its COPY fails, the error lookup runs."""
-    query_all(warehouse_url, FAKE_REDSHIFT + """
-        INSERT INTO stl_load_errors VALUES (42, 's3://songs/song_data/B/b.json   ', 3,
-            'year', 'Invalid digit, Value ''x'', Pos 0, Type: Integer   ', '{"year": "x"}')""")
-    source = _songs_source(aws, ["song_data/A/a.json", "song_data/B/b.json"])
-    warehouse = RedshiftWarehouse(warehouse_url, role="arn:aws:iam::1:role/r", region=REGION)
-
-    with pytest.raises(MalformedRecordError) as raised:
-        warehouse.stage("staging_songs", source, S3ObjectStore(REGION), max_errors=0, run_id="r")
-
-    assert str(raised.value) == (
-        "malformed record in s3://songs/song_data/B/b.json line 3: Invalid digit, Value 'x', "
-        "Pos 0, Type: Integer (column year); any malformed record is fatal (--max-errors 0)")
-    assert query(warehouse_url, "SELECT song_id FROM staging_songs") == [("SOKEPT",)]
-
-
-def test_a_copy_failing_for_another_reason_keeps_its_own_one_line_error(aws, warehouse_url):
-    query_all(warehouse_url, FAKE_REDSHIFT)
-    source = _songs_source(aws, ["song_data/A/a.json"])
-    warehouse = RedshiftWarehouse(warehouse_url, role="arn:aws:iam::1:role/r", region=REGION)
-
-    with pytest.raises(WarehouseError, match=r"^staging/copy_staging_songs\.sql failed: ") as raised:
-        warehouse.stage("staging_songs", source, S3ObjectStore(REGION), max_errors=0, run_id="r")
-
-    assert "\n" not in str(raised.value)
-    assert query(warehouse_url, "SELECT song_id FROM staging_songs") == [("SOKEPT",)]
-
-
-def test_load_errors_prefer_sys_load_error_detail(warehouse_url):
-    query_all(warehouse_url, FAKE_REDSHIFT + """
-        CREATE TABLE sys_load_error_detail (query_id BIGINT, session_id INT, file_name TEXT,
-            line_number BIGINT, column_name TEXT, error_message TEXT);
-        INSERT INTO sys_load_error_detail VALUES
-            (7, 555, 's3://b/k.json', 2, 'ts', 'Overflow'),
-            (8, 555, 's3://b/k.json', 9, '', 'Invalid JSON'),
-            (9, 556, 's3://b/other.json', 1, '', 'another session');
-        INSERT INTO stl_load_errors VALUES (42, 's3://b/stl.json', 1, '', 'from stl', 'raw')""")
-    warehouse = RedshiftWarehouse(warehouse_url, role="r", region=REGION)
-
-    assert [e.describe() for e in warehouse.copy_errors(555, 42)] == [
-        "s3://b/k.json line 9: Invalid JSON"]  # the session's latest COPY only
-    assert [(e.describe(), e.raw_text) for e in warehouse.copy_errors(999, 42)] == [
-        ("s3://b/stl.json line 1: from stl", "raw")]  # no SYS rows: the STL fallback
-
-
-def query_all(url: str, sql: str) -> None:
-    conn = psycopg2.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-        conn.commit()
-    finally:
-        conn.close()
-
-
-def test_the_elt_lock_makes_a_second_run_wait_and_say_so(warehouse_url):
-    """Redshift's LOCK and statement_timeout behave as PostgreSQL's, which stands in here."""
-    first, second = (RedshiftWarehouse(warehouse_url, role="r", region=REGION) for _ in "12")
-    second.lock_probe_ms = 200
-    waited, entered = threading.Event(), threading.Event()
-
-    def second_run() -> None:
-        with second.exclusive(on_wait=waited.set):
-            entered.set()
-
-    with first.exclusive(on_wait=lambda: pytest.fail("the first run must not wait")):
-        thread = threading.Thread(target=second_run)
-        thread.start()
-        assert waited.wait(10)
-        time.sleep(0.3)
-        assert not entered.is_set()
-    thread.join(10)
-    assert entered.is_set()
 
 
 def test_a_prefect_aws_credentials_block_replaces_the_credential_chain(
@@ -652,6 +395,7 @@ def _repository_files() -> list[Path]:
 
 def test_no_secret_reaches_the_output_the_logs_or_the_repository(aws, tmp_path):
     """The real commands, as a user runs them, with Prefect logging at DEBUG."""
+    upload_dataset(aws.client("s3"), "udacity-dend", small_dataset(tmp_path / "data"))
     runs = [
         _script(aws, str(PROJECT_ROOT / "flows/provision.py"), "--config", str(aws.config),
                 cwd=tmp_path),
@@ -673,11 +417,11 @@ def test_no_secret_reaches_the_output_the_logs_or_the_repository(aws, tmp_path):
 
 
 def test_the_master_password_stays_out_of_botocore_debug_logs(aws, caplog):
-    settings = load_settings(aws.config)
-    provisioning.check_settings(settings)
-    with caplog.at_level(logging.DEBUG, logger="botocore"):
-        provisioning.ensure_cluster.fn(str(aws.config), "arn:aws:iam::123456789012:role/r",
-                                       "sg-12345678")
+    with open_runtime("provision", config=str(aws.config)) as runtime:
+        check_settings(runtime.settings)
+        with caplog.at_level(logging.DEBUG, logger="botocore"):
+            provisioning.ensure_cluster.fn(runtime, "arn:aws:iam::123456789012:role/r",
+                                           "sg-12345678")
 
     assert caplog.records  # botocore did log at DEBUG around the call
     assert aws.password not in caplog.text

@@ -11,19 +11,12 @@ import sys
 import orjson
 import pytest
 
-from sparkify import warehouse
-from sparkify.records import (
-    BOM,
-    DEFAULT_JSONPATHS,
-    STAGING_EVENTS,
-    SongsMapper,
-    copy_chunk,
-    copy_lines,
-    events_mapper,
-    line_chunks,
-    load_jsonpaths,
-)
-from sparkify.storage import SourceObject
+from sparkify.staging import loader
+from sparkify.staging.lines import BOM, copy_chunk, copy_lines, line_chunks
+from sparkify.staging.schema import DEFAULT_JSONPATHS, STAGING_EVENTS
+from sparkify.staging.mappers import SongsMapper, events_mapper
+from sparkify.staging.jsonpaths import load_jsonpaths
+from sparkify.store import SourceObject
 from tests.conftest import PROJECT_ROOT, event, song
 
 EVENTS = events_mapper(load_jsonpaths(DEFAULT_JSONPATHS, "default", STAGING_EVENTS))
@@ -102,17 +95,20 @@ class _FilesStore:
         return self.bodies[key]
 
 
+def _small_chunks(monkeypatch, workers: int) -> None:
+    monkeypatch.setattr(loader, "PARSE_WORKERS", workers)
+    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(loader, "PARSE_CHUNK_BYTES", 300)
+
+
 def _stage_stream(bodies: dict[str, bytes], workers: int, monkeypatch) -> tuple:
-    monkeypatch.setattr(warehouse, "PARSE_WORKERS", workers)
-    monkeypatch.setattr(warehouse, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(warehouse, "PARSE_CHUNK_BYTES", 300)
+    _small_chunks(monkeypatch, workers)
     objects = [SourceObject("b", key, "etag", len(body)) for key, body in bodies.items()]
-    source = warehouse.StagingSource(objects, mapper=EVENTS, prefix_uri="s3://b/")
-    result = warehouse.StageResult("staging_events")
     errors: list = []
-    data = b"".join(warehouse.Warehouse("postgresql://unused")._copy_chunks(
-        source, _FilesStore(bodies), errors.append, result, None))
-    return data, errors, result.rows, result.rows_by_key
+    rows_by_key: dict[str, int] = {}
+    data = b"".join(loader.copy_text(_FilesStore(bodies), objects, EVENTS, errors.append,
+                                     lambda obj, rows: rows_by_key.__setitem__(obj.key, rows)))
+    return data, errors, sum(rows_by_key.values()), rows_by_key
 
 
 def test_worker_processes_give_the_serial_rows_and_errors_in_order(monkeypatch):
@@ -128,19 +124,15 @@ def test_worker_processes_give_the_serial_rows_and_errors_in_order(monkeypatch):
 def test_a_fatal_error_stops_the_workers_and_names_file_and_line(monkeypatch):
     from sparkify.errors import MalformedRecordError
 
-    monkeypatch.setattr(warehouse, "PARSE_WORKERS", 2)
-    monkeypatch.setattr(warehouse, "PARALLEL_MIN_BYTES", 1)
-    monkeypatch.setattr(warehouse, "PARSE_CHUNK_BYTES", 300)
+    _small_chunks(monkeypatch, 2)
     good = b"\n".join(orjson.dumps(event(itemInSession=i)) for i in range(50))
     bodies = {"a.json": good, "b.json": good + b"\n{oops\n" + good}
     objects = [SourceObject("b", key, "etag", len(body)) for key, body in bodies.items()]
-    source = warehouse.StagingSource(objects, mapper=EVENTS, prefix_uri="s3://b/")
 
     def on_error(error):
         raise MalformedRecordError(error.describe())
 
-    chunks = warehouse.Warehouse("postgresql://unused")._copy_chunks(
-        source, _FilesStore(bodies), on_error, warehouse.StageResult("staging_events"), None)
+    chunks = loader.copy_text(_FilesStore(bodies), objects, EVENTS, on_error, lambda *_: None)
     with pytest.raises(MalformedRecordError, match=r"s3://b/b.json line 51: not valid JSON"):
         list(chunks)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sparkify.local import free_port
+from sparkify.local.emulator import free_port
 from tests.conftest import PROJECT_ROOT, event, query, song, write_dataset
 
 PREFECT_YAML = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())

@@ -138,8 +138,8 @@ def test_cli_malformed_and_debug_traceback(cli, tmp_path, warehouse_url):
 
 
 def test_cli_source_without_jsonpaths(cli, tmp_path, warehouse_url):
-    from sparkify.local import S3Emulator, emulator_session
-    from sparkify.storage import S3ObjectStore
+    from sparkify.local.emulator import S3Emulator, emulator_session
+    from sparkify.aws.s3 import S3ObjectStore
 
     write_dataset(tmp_path, {"2018-11-01": [event()]}, SONGS, jsonpaths=False)
     with S3Emulator() as emulator:

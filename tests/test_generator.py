@@ -1,4 +1,4 @@
-"""Tests of the deterministic Sparkify-like data set generator (sparkify/generator.py)."""
+"""Tests of the deterministic Sparkify-like data set generator (sparkify/local/generator.py)."""
 from __future__ import annotations
 
 import json
@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from sparkify.generator import (EVENT_KEYS, LOG_JSON_PATH, SONG_KEYS, GeneratedSummary,
-                                GeneratorSpec, generate, main)
+from sparkify.local.generator import (
+    EVENT_KEYS, LOG_JSON_PATH, SONG_KEYS, GeneratedSummary, GeneratorSpec, generate, main,
+)
 
 SONG_PATH = re.compile(r"song_data/([A-Z])/([A-Z])/([A-Z])/TR\1\2\3[A-Z0-9]{13}\.json")
 LOG_PATH = re.compile(r"log_data/(\d{4})/(\d{2})/\1-\2-(\d{2})-events\.json")

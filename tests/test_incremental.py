@@ -10,8 +10,8 @@ import pytest
 from pydantic import SecretStr
 
 from flows.main import elt
-from sparkify.generator import GeneratorSpec, generate
-from sparkify.warehouse import Warehouse
+from sparkify.local.generator import GeneratorSpec, generate
+from sparkify.warehouse.postgres import PostgresWarehouse as Warehouse
 from tests.conftest import event, query, song, write_dataset
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -22,21 +22,14 @@ from sqlalchemy.engine import make_url
 
 from sparkify.config import load_settings
 from sparkify.errors import ConfigError, QualityGateError, WarehouseError
-from sparkify.profiles import LOCAL_PROFILE, RuntimeSpec
-from sparkify.quality import (
-    CHECKPOINTS,
-    EXPECTATIONS_DIR,
-    CheckpointFile,
-    QualityGate,
-    QualityReport,
-    QualityTarget,
-    SuiteFile,
-    postgres_target,
-    redshift_target,
-    target_for,
-)
+from sparkify.quality.suites import CHECKPOINTS, EXPECTATIONS_DIR, CheckpointFile, SuiteFile
+from sparkify.quality.gate import QualityGate
+from sparkify.quality.report import QualityReport
+from sparkify.quality.targets import QualityTarget, postgres_target
+from sparkify.runtime import open_runtime
 from sparkify.sqllib import STAR_TABLES
-from sparkify.warehouse import Warehouse
+from sparkify.warehouse.postgres import PostgresWarehouse as Warehouse
+from sparkify.warehouse.redshift import RedshiftWarehouse
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "udacity-sample"
@@ -326,11 +319,6 @@ def test_a_missing_table_is_one_clear_error(new_database, tmp_path):
 # -- the Prefect tasks and the validate command -------------------------------------------------
 
 
-def _spec(url: str) -> RuntimeSpec:
-    return RuntimeSpec(LOCAL_PROFILE, "postgres", log_data="", song_data="", log_jsonpath="",
-                       region="", warehouse_url=SecretStr(url))
-
-
 def test_tasks_fail_or_warn_and_publish_an_artifact(prefect_harness, clean):
     from prefect import flow
     from prefect.client.orchestration import get_client
@@ -344,8 +332,9 @@ def test_tasks_fail_or_warn_and_publish_an_artifact(prefect_harness, clean):
 
     @flow
     def gate_flow(mode: str) -> QualityReport:
-        check_warehouse(_spec(clean), mode)
-        return check_staging(_spec(clean), mode)
+        with open_runtime("validate", warehouse_url=SecretStr(clean)) as runtime:
+            check_warehouse(runtime, mode)
+            return check_staging(runtime, mode)
 
     with pytest.raises(QualityGateError, match="staging_songs: song_id is never null"):
         gate_flow("fail")
@@ -479,22 +468,31 @@ def test_a_socket_url_is_given_a_host_that_gx_accepts():
     PostgresDatasource(name="fixed", connection_string=target.connection_string.get_secret_value())
 
 
-def _redshift_settings(tmp_path, password: str, **keys: str):
+def _redshift_settings(password: str, **keys: str):
     env = {"SPARKIFY_DWH_HOST": "sparkify.abc123.us-west-2.redshift.amazonaws.com",
            "SPARKIFY_DWH_DB_PASSWORD": password,
            **{f"SPARKIFY_DWH_{k.upper()}": v for k, v in keys.items()}}
     return load_settings(None, env=env)
 
 
-def test_redshift_target_from_settings_keeps_the_password_out_of_sight(tmp_path):
+def _no_aws(service: str):
+    raise AssertionError(f"no {service} look-up expected: [DWH] HOST is set")
+
+
+def _redshift_quality_target(settings) -> QualityTarget:
+    target = RedshiftWarehouse.target_from_settings(settings, _no_aws, dry_run=False, loads=False)
+    return RedshiftWarehouse.from_target(target).quality_target()
+
+
+def test_redshift_target_from_settings_keeps_the_password_out_of_sight():
     from great_expectations.datasource.fluent import RedshiftDatasource
     from great_expectations.execution_engine.redshift_execution_engine import (
         RedshiftExecutionEngine,
     )
 
     password = "s3cr@t/pa:ss word"
-    settings = _redshift_settings(tmp_path, password, schema="analytics", port="5440")
-    target = redshift_target(settings)
+    target = _redshift_quality_target(_redshift_settings(password, schema="analytics",
+                                                         port="5440"))
     assert target.kind == "redshift" and target.schema == "analytics"
     url = make_url(target.connection_string.get_secret_value())
     assert (url.drivername, url.host, url.port, url.database, url.username) == (
@@ -513,12 +511,9 @@ def test_redshift_target_from_settings_keeps_the_password_out_of_sight(tmp_path)
     assert any("analytics.users" in q for q in sql)
 
 
-def test_redshift_target_needs_host_and_password(tmp_path):
+def test_a_redshift_run_needs_a_password():
     with pytest.raises(ConfigError, match="password"):
-        redshift_target(_redshift_settings(tmp_path, ""))
-    settings = _redshift_settings(tmp_path, "pw-123456", host="")
-    with pytest.raises(ConfigError, match="HOST"):
-        redshift_target(settings)
+        _redshift_quality_target(_redshift_settings(""))
 
 
 def test_the_redshift_data_source_runs_the_same_suites(clean, tmp_path):
@@ -534,19 +529,18 @@ def test_the_redshift_data_source_runs_the_same_suites(clean, tmp_path):
         assert "time: hour is between 0 and 23" in failed(redshift_gate.run("warehouse"))
 
 
-def test_target_for_a_redshift_run_reads_its_dwh_cfg(tmp_path, monkeypatch):
+def test_validate_on_redshift_resolves_its_dwh_cfg_once(tmp_path, monkeypatch):
     config = tmp_path / "dwh.cfg"
     config.write_text("[DWH]\nHOST = cluster.example.com\nDB_NAME = dev\nDB_PASSWORD = pw-123456\n")
     monkeypatch.delenv("SPARKIFY_DB_PASSWORD", raising=False)
-    spec = RuntimeSpec("aws", "redshift", log_data="", song_data="", log_jsonpath="",
-                       region="us-west-2", config_path=str(config))
-    target = target_for(spec)
+    with open_runtime("validate", config=str(config)) as runtime:
+        target = runtime.warehouse().quality_target()
     url = make_url(target.connection_string.get_secret_value())
     assert (target.kind, url.host, url.port, url.database) == ("redshift", "cluster.example.com",
                                                                  5439, "dev")
 
 
-def test_target_for_looks_the_cluster_endpoint_up_when_host_is_empty(tmp_path, monkeypatch):
+def test_an_empty_host_is_looked_up_from_the_cluster(tmp_path, monkeypatch):
     from moto import mock_aws
 
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -556,14 +550,13 @@ def test_target_for_looks_the_cluster_endpoint_up_when_host_is_empty(tmp_path, m
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     config = tmp_path / "dwh.cfg"
     config.write_text("[DWH]\nCLUSTER_IDENTIFIER = sparkify-test\nDB_PASSWORD = pw-123456\n")
-    spec = RuntimeSpec("aws", "redshift", log_data="", song_data="", log_jsonpath="",
-                       region="us-west-2", config_path=str(config))
     with mock_aws():
         import boto3
 
         boto3.client("redshift", region_name="us-west-2").create_cluster(
             ClusterIdentifier="sparkify-test", NodeType="ra3.large", MasterUsername="sparkify",
             MasterUserPassword="Pw-1234567", ClusterType="single-node")
-        target = target_for(spec)
+        with open_runtime("validate", config=str(config)) as runtime:
+            target = runtime.warehouse().quality_target()
     url = make_url(target.connection_string.get_secret_value())
     assert url.host.startswith("sparkify-test.") and url.port == 5439

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from sparkify.errors import SourceError
-from sparkify.records import (
-    DEFAULT_JSONPATHS, STAGING_EVENTS, SongsMapper, copy_lines, events_mapper, load_jsonpaths,
-    parse_jsonpath,
-)
+from sparkify.staging.schema import DEFAULT_JSONPATHS, STAGING_EVENTS
+from sparkify.staging.mappers import SongsMapper, events_mapper
+from sparkify.staging.lines import copy_lines
+from sparkify.staging.jsonpaths import load_jsonpaths, parse_jsonpath
 
 
 @pytest.mark.parametrize("path, steps", [

@@ -1,28 +1,31 @@
--- Sparkify ELT dry run: every SQL statement of one run on PostgreSQL, in order.
--- Nothing was executed: no database connection, no AWS call.
--- target: postgresql://sparkify:****@db.example.com:5432/sparkify (schema public); region us-west-2
--- events: s3://sparkify-local/log_data/ (JSONPaths s3://sparkify-local/log_json_path.json)
--- songs:  s3://sparkify-local/song_data/
--- each connection first runs: SET search_path TO public
+-- Sparkify ELT dry run: every SQL statement of one run, in the order a real run sends them.
+-- Nothing was executed and nothing written.
+-- profile local; region us-west-2
+-- target: postgresql://sparkify:****@db.example.com:5432/sparkify (schema public)
+-- events: s3://sparkify-local/log_data (JSONPaths s3://sparkify-local/log_json_path.json)
+-- songs:  s3://sparkify-local/song_data
 
--- ==== lock: one connection holds the ELT lock for the whole run ====
+-- session/search_path (connection 1)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
 
--- lock/try_acquire
+COMMIT; -- connection 1
+
+-- lock/try_acquire (connection 1)
 -- Session-level advisory lock: held by the run's lock connection until it closes, so it also
 -- holds between runs started outside Prefect.
 SELECT pg_try_advisory_lock(hashtext('sparkify-elt:public'));
 
--- lock/acquire
-SELECT pg_advisory_lock(hashtext('sparkify-elt:public'));
+-- session/search_path (connection 2)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
 
--- lock: acquire runs only when try_acquire returned false
+COMMIT; -- connection 2
 
--- ==== create tables: one transaction ====
+-- ddl/schema (connection 2)
+CREATE SCHEMA IF NOT EXISTS "public";
 
--- create schema
-CREATE SCHEMA IF NOT EXISTS public;
-
--- ddl/staging_events
+-- ddl/staging_events (connection 2)
 -- One row per event line, columns in the order of log_json_path.json.
 CREATE TABLE IF NOT EXISTS staging_events (
     artist          TEXT,
@@ -45,7 +48,7 @@ CREATE TABLE IF NOT EXISTS staging_events (
     user_id         TEXT
 );
 
--- ddl/staging_songs
+-- ddl/staging_songs (connection 2)
 -- One row per song record, columns named after the source keys.
 CREATE TABLE IF NOT EXISTS staging_songs (
     num_songs        INTEGER,
@@ -60,7 +63,7 @@ CREATE TABLE IF NOT EXISTS staging_songs (
     year             INTEGER
 );
 
--- ddl/load_errors
+-- ddl/load_errors (connection 2)
 -- Malformed source records tolerated by --max-errors, as of each staging table's latest load.
 CREATE TABLE IF NOT EXISTS load_errors (
     run_id      TEXT NOT NULL,
@@ -72,7 +75,7 @@ CREATE TABLE IF NOT EXISTS load_errors (
     logged_at   TIMESTAMP NOT NULL DEFAULT (NOW() AT TIME ZONE 'UTC')
 );
 
--- ddl/load_ledger
+-- ddl/load_ledger (connection 2)
 -- One row per source object loaded (incremental loading).
 CREATE TABLE IF NOT EXISTS load_ledger (
     source_key TEXT PRIMARY KEY,
@@ -83,7 +86,7 @@ CREATE TABLE IF NOT EXISTS load_ledger (
     loaded_at  TIMESTAMP NOT NULL
 );
 
--- ddl/users
+-- ddl/users (connection 2)
 CREATE TABLE IF NOT EXISTS users (
     user_id    TEXT PRIMARY KEY,
     first_name TEXT,
@@ -92,7 +95,7 @@ CREATE TABLE IF NOT EXISTS users (
     level      TEXT
 );
 
--- ddl/artist
+-- ddl/artist (connection 2)
 CREATE TABLE IF NOT EXISTS artist (
     artist_id TEXT PRIMARY KEY,
     name      TEXT,
@@ -101,7 +104,7 @@ CREATE TABLE IF NOT EXISTS artist (
     longitude DOUBLE PRECISION
 );
 
--- ddl/song
+-- ddl/song (connection 2)
 CREATE TABLE IF NOT EXISTS song (
     song_id   TEXT PRIMARY KEY,
     title     TEXT,
@@ -110,7 +113,7 @@ CREATE TABLE IF NOT EXISTS song (
     duration  DOUBLE PRECISION
 );
 
--- ddl/time
+-- ddl/time (connection 2)
 CREATE TABLE IF NOT EXISTS time (
     start_time TIMESTAMP PRIMARY KEY,
     hour       SMALLINT NOT NULL,
@@ -121,7 +124,7 @@ CREATE TABLE IF NOT EXISTS time (
     weekday    SMALLINT NOT NULL
 );
 
--- ddl/songplay
+-- ddl/songplay (connection 2)
 -- item_in_session completes the identity of a play (user_id, session_id, item_in_session),
 -- which is what makes reloading the same event a no-op. The unique index enforces it, a
 -- missing session or item counting as -1 so that it cannot slip past as NULL.
@@ -141,7 +144,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS songplay_play_key
     ON songplay (user_id, COALESCE(session_id, -1), COALESCE(item_in_session, -1));
 CREATE INDEX IF NOT EXISTS songplay_start_time ON songplay (start_time);
 
--- ddl/song_records
+-- ddl/song_records (connection 2)
 -- Every distinct song record ever staged. Incremental loads pick song and artist details and
 -- match plays over all of them, so the star always equals a full reload of every object seen.
 CREATE TABLE IF NOT EXISTS song_records (
@@ -159,7 +162,7 @@ CREATE INDEX IF NOT EXISTS song_records_song_id ON song_records (song_id);
 CREATE INDEX IF NOT EXISTS song_records_artist_id ON song_records (artist_id);
 CREATE INDEX IF NOT EXISTS song_records_title_artist ON song_records (title, artist_name);
 
--- ddl/songplay_source
+-- ddl/songplay_source (connection 2)
 -- What each play asked for (title, artist name, length), kept so that a song arriving in a
 -- later load can still be matched to plays loaded before it.
 CREATE TABLE IF NOT EXISTS songplay_source (
@@ -173,7 +176,7 @@ CREATE TABLE IF NOT EXISTS songplay_source (
 );
 CREATE INDEX IF NOT EXISTS songplay_source_song_artist ON songplay_source (song, artist);
 
--- ddl/user_latest_event
+-- ddl/user_latest_event (connection 2)
 -- The event each users row was taken from, so a later load replaces it only with a later event.
 CREATE TABLE IF NOT EXISTS user_latest_event (
     user_id         TEXT PRIMARY KEY,
@@ -182,7 +185,7 @@ CREATE TABLE IF NOT EXISTS user_latest_event (
     session_id      INTEGER
 );
 
--- ddl/play_matches
+-- ddl/play_matches (connection 2)
 -- Scratch space of one transform: the best song for each play the current load affects.
 CREATE TABLE IF NOT EXISTS play_matches (
     user_id     TEXT NOT NULL,
@@ -192,54 +195,70 @@ CREATE TABLE IF NOT EXISTS play_matches (
     PRIMARY KEY (user_id, session_key, item_key)
 );
 
--- ==== select objects: those new or changed since the ledger saw them ====
+COMMIT; -- connection 2
 
--- ledger/loaded_objects
+-- session/search_path (connection 3)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 3
+
+-- ledger/loaded_objects (connection 3)
 SELECT source_key, etag FROM load_ledger;
 
--- ==== stage staging_events: one transaction on its own connection; the two staging tables load concurrently ====
+COMMIT; -- connection 3
 
--- staging/clear_staging_events
+-- session/search_path (connection 4)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 4
+
+-- staging/clear_staging_events (connection 4)
 -- PostgreSQL's TRUNCATE is transactional: a failed load rolls it back.
 TRUNCATE staging_events;
 
--- client-side parsing: each selected .json object under s3://sparkify-local/log_data/ is read and mapped through the JSONPaths file, then streamed to the COPY
-
--- copy staging_events
+-- staging/copy_from_stdin (connection 4)
+-- Rows parsed client-side, streamed in PostgreSQL's COPY text format.
 COPY staging_events (artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method, page, registration, session_id, song, status, ts, user_agent, user_id) FROM STDIN;
 
--- staging/clear_load_errors
+-- staging/clear_load_errors (connection 4)
 DELETE FROM load_errors WHERE table_name = 'staging_events';
 
--- load_errors: nothing to insert: with --max-errors 0 a bad record fails the load
-
--- staging/analyze
+-- staging/analyze (connection 4)
 ANALYZE staging_events;
 
--- ==== stage staging_songs: one transaction on its own connection; the two staging tables load concurrently ====
+COMMIT; -- connection 4
 
--- staging/clear_staging_songs
+-- session/search_path (connection 5)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 5
+
+-- staging/clear_staging_songs (connection 5)
 -- PostgreSQL's TRUNCATE is transactional: a failed load rolls it back.
 TRUNCATE staging_songs;
 
--- client-side parsing: each selected .json object under s3://sparkify-local/song_data/ is read and mapped by key name, case-insensitively, then streamed to the COPY
-
--- copy staging_songs
+-- staging/copy_from_stdin (connection 5)
+-- Rows parsed client-side, streamed in PostgreSQL's COPY text format.
 COPY staging_songs (num_songs, artist_id, artist_latitude, artist_longitude, artist_location, artist_name, song_id, title, duration, year) FROM STDIN;
 
--- staging/clear_load_errors
+-- staging/clear_load_errors (connection 5)
 DELETE FROM load_errors WHERE table_name = 'staging_songs';
 
--- load_errors: nothing to insert: with --max-errors 0 a bad record fails the load
-
--- staging/analyze
+-- staging/analyze (connection 5)
 ANALYZE staging_songs;
 
--- ==== check staging: the 'staging' quality checkpoint (read-only queries generated by Great Expectations; --quality warn only reports a failure) ====
+COMMIT; -- connection 5
 
--- ==== transform: one transaction; any failure rolls the star and ledger back ====
+-- session/search_path (connection 6)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
 
--- star/song_records
+COMMIT; -- connection 6
+
+-- star/song_records (connection 6)
 -- Keep every distinct song record staged now, unless already kept.
 INSERT INTO song_records (
     song_id, title, artist_id, artist_name, artist_location,
@@ -276,7 +295,7 @@ WHERE NOT EXISTS (
       AND COALESCE(kept.year, -1) = COALESCE(staged_records.year, -1)
 );
 
--- star/artist_remove_restaged
+-- star/artist_remove_restaged (connection 6)
 -- Artists staged now are rebuilt below from all their kept records.
 DELETE FROM artist
 WHERE artist_id IN (
@@ -285,7 +304,7 @@ WHERE artist_id IN (
     WHERE NULLIF(artist_id, '') IS NOT NULL
 );
 
--- star/artist
+-- star/artist (connection 6)
 INSERT INTO artist (artist_id, name, location, latitude, longitude)
 WITH restaged_artists AS (
     SELECT DISTINCT artist_id
@@ -331,7 +350,7 @@ SELECT
 FROM records_by_preference
 WHERE preference = 1;
 
--- star/song_remove_restaged
+-- star/song_remove_restaged (connection 6)
 -- Songs staged now are rebuilt below from all their kept records.
 DELETE FROM song
 WHERE song_id IN (
@@ -340,7 +359,7 @@ WHERE song_id IN (
     WHERE NULLIF(song_id, '') IS NOT NULL
 );
 
--- star/song
+-- star/song (connection 6)
 INSERT INTO song (song_id, title, artist_id, year, duration)
 WITH restaged_songs AS (
     SELECT DISTINCT song_id
@@ -386,7 +405,7 @@ SELECT
 FROM records_by_preference
 WHERE preference = 1;
 
--- star/newer_user_events
+-- star/newer_user_events (connection 6)
 -- Each staged user's latest event, when it is later than the one their users row came from.
 -- Built once, before the users steps change user_latest_event; a temporary table of the
 -- transform's session.
@@ -444,13 +463,13 @@ WHERE loaded.user_id IS NULL
    OR (COALESCE(latest_staged.ts, -1) = COALESCE(loaded.ts, -1)
        AND COALESCE(latest_staged.item_in_session, -1) >= COALESCE(loaded.item_in_session, -1));
 
--- star/users_remove_superseded
+-- star/users_remove_superseded (connection 6)
 -- Users with a later event in this load are rebuilt below from it.
 DELETE FROM users
 USING newer_user_events
 WHERE users.user_id = newer_user_events.user_id;
 
--- star/users
+-- star/users (connection 6)
 INSERT INTO users (user_id, first_name, last_name, gender, level)
 SELECT
     user_id,
@@ -460,12 +479,12 @@ SELECT
     level
 FROM newer_user_events;
 
--- star/user_latest_event_remove_superseded
+-- star/user_latest_event_remove_superseded (connection 6)
 DELETE FROM user_latest_event
 USING newer_user_events
 WHERE user_latest_event.user_id = newer_user_events.user_id;
 
--- star/user_latest_event
+-- star/user_latest_event (connection 6)
 INSERT INTO user_latest_event (user_id, ts, item_in_session, session_id)
 SELECT
     user_id,
@@ -474,7 +493,7 @@ SELECT
     session_id
 FROM newer_user_events;
 
--- star/staged_plays
+-- star/staged_plays (connection 6)
 -- The distinct plays of the current staging load, built once per transform (three statements
 -- read it). A temporary table: it lives as long as the transform's session.
 CREATE TEMPORARY TABLE staged_plays AS
@@ -525,11 +544,11 @@ SELECT
 FROM numbered_events
 WHERE copy_number = 1;
 
--- star/staged_plays_analyze
+-- star/staged_plays_analyze (connection 6)
 -- Temporary tables get no automatic statistics; the plays' joins need them to plan well.
 ANALYZE staged_plays;
 
--- star/songplay_source
+-- star/songplay_source (connection 6)
 -- Remember what every new play asked for, for matching now and when songs arrive later.
 INSERT INTO songplay_source (user_id, session_key, item_key, song, artist, length)
 SELECT
@@ -548,10 +567,10 @@ WHERE NOT EXISTS (
       AND kept.item_key = staged_plays.item_key
 );
 
--- star/play_matches_clear
+-- star/play_matches_clear (connection 6)
 DELETE FROM play_matches;
 
--- star/play_matches
+-- star/play_matches (connection 6)
 -- The best song for every play this load can affect: the plays staged now, and earlier plays
 -- whose title and artist name match a song staged now.
 INSERT INTO play_matches (user_id, session_key, item_key, song_id)
@@ -608,7 +627,7 @@ SELECT
 FROM ranked_candidates
 WHERE closeness = 1;
 
--- star/songplay_rematch
+-- star/songplay_rematch (connection 6)
 -- Plays already in songplay keep their songplay_id; only their song match follows the songs
 -- known now (a song that arrives late fills the plays that referenced it). The song join sits
 -- in a derived table: Redshift refuses an outer join beside the UPDATE's target.
@@ -632,7 +651,7 @@ WHERE songplay.user_id = rematched.user_id
   AND (COALESCE(songplay.song_id, '') <> COALESCE(rematched.song_id, '')
        OR COALESCE(songplay.artist_id, '') <> COALESCE(rematched.artist_id, ''));
 
--- star/songplay
+-- star/songplay (connection 6)
 -- Only plays not loaded before: a rerun adds nothing and keeps every songplay_id.
 INSERT INTO songplay (
     start_time, user_id, level, song_id, artist_id,
@@ -669,7 +688,7 @@ LEFT JOIN song
     ON song.song_id = play_matches.song_id
 ORDER BY new_plays.start_time, new_plays.user_id, new_plays.session_key, new_plays.item_key;
 
--- star/time
+-- star/time (connection 6)
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
 WITH play_times AS (
     SELECT DISTINCT start_time
@@ -696,30 +715,79 @@ SELECT
     CAST(EXTRACT(DOW FROM start_time) AS SMALLINT) AS weekday
 FROM new_play_times;
 
--- ledger/forget_objects
+-- ledger/forget_objects (connection 6; parameters: 4 values)
 -- Objects loaded again (changed since their last load) replace their ledger rows.
 DELETE FROM load_ledger WHERE source_key IN %s;
 
--- ledger/record_objects
+-- ledger/record_objects (connection 6; parameters: 4 rows)
 INSERT INTO load_ledger (source_key, etag, size, rows, run_id, loaded_at) VALUES %s;
 
--- ledger parameters: each %s is filled by the client with the loaded objects, 1000 at a time
-
--- staging/analyze
+-- staging/analyze (connection 6)
 ANALYZE songplay;
 
--- staging/analyze
+-- staging/analyze (connection 6)
 ANALYZE users;
 
--- staging/analyze
+-- staging/analyze (connection 6)
 ANALYZE song;
 
--- staging/analyze
+-- staging/analyze (connection 6)
 ANALYZE artist;
 
--- staging/analyze
+-- staging/analyze (connection 6)
 ANALYZE time;
 
--- ==== check warehouse: the 'warehouse' quality checkpoint (read-only queries generated by Great Expectations; --quality warn only reports a failure) ====
+-- ---- beside the transaction above, on another thread ----
 
--- ==== report: row counts of every table (read-only SELECT COUNT(*)) ====
+-- check staging: the Great Expectations checkpoint 'staging', 17 expectations on staging_events, staging_songs (read-only queries GX generates; not run on a dry run)
+
+-- ---- end of the work beside it ----
+
+COMMIT; -- connection 6
+
+-- check warehouse: the Great Expectations checkpoint 'warehouse', 36 expectations on songplay, users, song, artist, time (read-only queries GX generates; not run on a dry run)
+
+-- session/search_path (connection 7)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 7
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "staging_events";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "staging_songs";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "songplay";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "users";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "song";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "artist";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "time";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "load_errors";
+
+COMMIT; -- connection 7
+
+-- session/search_path (connection 8)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 8
+
+-- report/matched_plays (connection 8)
+SELECT COUNT(*) FROM songplay WHERE song_id IS NOT NULL;
+
+COMMIT; -- connection 8
+
+-- end of the dry run: nothing was executed

@@ -1,35 +1,47 @@
--- Sparkify ELT dry run: every SQL statement of one run on Redshift, in order.
--- Nothing was executed: no database connection, no AWS call.
--- target: cluster sparkify (schema public); region us-west-2
--- events: s3://udacity-dend/log_data/ (JSONPaths s3://udacity-dend/log_json_path.json)
--- songs:  s3://udacity-dend/song_data/
--- each connection first runs: SET search_path TO public
+-- Sparkify ELT dry run: every SQL statement of one run, in the order a real run sends them.
+-- Nothing was executed and nothing written.
+-- profile aws; region us-west-2
+-- target: Redshift sparkify.abc123.us-west-2.redshift.amazonaws.com:5439/sparkify as sparkify (schema public)
+-- events: s3://sparkify-golden/log_data (JSONPaths s3://sparkify-golden/log_json_path.json)
+-- songs:  s3://sparkify-golden/song_data
 
--- ==== lock: one connection holds the ELT lock for the whole run ====
+-- session/search_path (connection 1)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
 
--- lock/create
+COMMIT; -- connection 1
+
+-- lock/create (connection 1)
 -- Redshift has no advisory locks: runs take turns on an exclusive LOCK of this empty table,
 -- held by the lock connection's open transaction until that connection closes.
 CREATE TABLE IF NOT EXISTS elt_lock (
     locked_by VARCHAR(256)
 );
 
--- lock/set_timeout
+COMMIT; -- connection 1
+
+-- lock/set_timeout (connection 1)
 -- Bounds the first LOCK attempt: a timeout means another run holds the lock (0: no limit).
 SET statement_timeout TO 2000;
 
--- lock/acquire
+-- lock/acquire (connection 1)
 -- Waits while another run's transaction holds the lock; held until this transaction ends.
 LOCK elt_lock;
 
--- lock: on a timeout another run holds the lock: wait with statement_timeout 0; the transaction stays open until the end
+-- lock/set_timeout (connection 1)
+-- Bounds the first LOCK attempt: a timeout means another run holds the lock (0: no limit).
+SET statement_timeout TO 0;
 
--- ==== create tables: one transaction ====
+-- session/search_path (connection 2)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
 
--- create schema
-CREATE SCHEMA IF NOT EXISTS public;
+COMMIT; -- connection 2
 
--- ddl/staging_events
+-- ddl/schema (connection 2)
+CREATE SCHEMA IF NOT EXISTS "public";
+
+-- ddl/staging_events (connection 2)
 -- One row per event line, columns in the order of log_json_path.json: COPY maps the i-th
 -- JSONPath to the i-th listed column. ts stays epoch milliseconds (staged_plays converts it).
 -- VARCHAR lengths are bytes on Redshift: 1024 for free text (names, titles, user agents,
@@ -61,7 +73,7 @@ CREATE TABLE IF NOT EXISTS staging_events (
 )
 DISTKEY (user_id);
 
--- ddl/staging_songs
+-- ddl/staging_songs (connection 2)
 -- One row per song record, columns named after the source keys (COPY ... JSON 'auto
 -- ignorecase' matches them case-insensitively).
 -- DISTSTYLE ALL: holds the songs of one load, which are joined to songplay_source (one row
@@ -83,7 +95,7 @@ CREATE TABLE IF NOT EXISTS staging_songs (
 )
 DISTSTYLE ALL;
 
--- ddl/load_errors
+-- ddl/load_errors (connection 2)
 -- Malformed source records tolerated by --max-errors, as of each staging table's latest load.
 -- DISTSTYLE AUTO: a handful of rows, never joined; Redshift keeps it on every node while it
 -- is small and spreads it evenly if it ever grows. No sort key: read whole, when at all.
@@ -98,7 +110,7 @@ CREATE TABLE IF NOT EXISTS load_errors (
 )
 DISTSTYLE AUTO;
 
--- ddl/load_ledger
+-- ddl/load_ledger (connection 2)
 -- One row per source object loaded (incremental loading). rows stays NULL for Redshift loads:
 -- a server-side COPY reports the rows of the whole load, not of each object.
 -- DISTSTYLE ALL, sorted by source_key: every listed object is looked up by key before a load,
@@ -116,7 +128,7 @@ CREATE TABLE IF NOT EXISTS load_ledger (
 DISTSTYLE ALL
 SORTKEY (source_key);
 
--- ddl/users
+-- ddl/users (connection 2)
 -- DISTSTYLE ALL, sorted by user_id: a small dimension (one row per user) joined to songplay,
 -- so a copy on every node makes that join local whatever songplay is distributed on.
 -- Primary keys are informational on Redshift (not enforced): users_remove_restaged and
@@ -132,7 +144,7 @@ CREATE TABLE IF NOT EXISTS users (
 DISTSTYLE ALL
 SORTKEY (user_id);
 
--- ddl/artist
+-- ddl/artist (connection 2)
 -- DISTSTYLE ALL, sorted by artist_id: a small dimension joined to songplay and song, local on
 -- every node. Primary keys are informational on Redshift (not enforced): the star transforms
 -- delete and re-insert each restaged artist, which keeps artist_id unique.
@@ -147,7 +159,7 @@ CREATE TABLE IF NOT EXISTS artist (
 DISTSTYLE ALL
 SORTKEY (artist_id);
 
--- ddl/song
+-- ddl/song (connection 2)
 -- DISTSTYLE ALL, sorted by song_id: joined to songplay (distributed on start_time) and by
 -- staged_plays, so a copy on every node avoids redistributing either side. Fine up to a few
 -- million songs; beyond that prefer DISTKEY (song_id).
@@ -163,7 +175,7 @@ CREATE TABLE IF NOT EXISTS song (
 DISTSTYLE ALL
 SORTKEY (song_id);
 
--- ddl/time
+-- ddl/time (connection 2)
 -- One row per distinct songplay.start_time, so about as large as the fact itself.
 -- DISTKEY and SORTKEY start_time, like songplay: the two are joined on start_time, which then
 -- runs slice-local as a merge join, and time-range filters skip blocks.
@@ -181,7 +193,7 @@ CREATE TABLE IF NOT EXISTS time (
 DISTKEY (start_time)
 SORTKEY (start_time);
 
--- ddl/songplay
+-- ddl/songplay (connection 2)
 -- The fact. item_in_session completes the identity of a play (user_id, session_id,
 -- item_in_session); Redshift enforces neither that nor the primary key, so star/songplay
 -- inserts only plays not loaded before, which is what makes reloading an event a no-op.
@@ -205,7 +217,7 @@ CREATE TABLE IF NOT EXISTS songplay (
 DISTKEY (start_time)
 SORTKEY (start_time);
 
--- ddl/song_records
+-- ddl/song_records (connection 2)
 -- Every distinct song record ever staged. Incremental loads pick song and artist details and
 -- match plays over all of them, so the star always equals a full reload of every object seen.
 -- DISTSTYLE ALL, sorted by song_id: catalogue-sized like song; plays (songplay_source) are
@@ -226,7 +238,7 @@ CREATE TABLE IF NOT EXISTS song_records (
 DISTSTYLE ALL
 SORTKEY (song_id);
 
--- ddl/songplay_source
+-- ddl/songplay_source (connection 2)
 -- What each play asked for (title, artist name, length), kept so that a song arriving in a
 -- later load can still be matched to plays loaded before it.
 -- One row per play, so as large as the fact. DISTKEY user_id, like play_matches: the two are
@@ -246,7 +258,7 @@ CREATE TABLE IF NOT EXISTS songplay_source (
 DISTKEY (user_id)
 COMPOUND SORTKEY (user_id, session_key, item_key);
 
--- ddl/user_latest_event
+-- ddl/user_latest_event (connection 2)
 -- The event each users row was taken from, so a later load replaces it only with a later event.
 -- DISTSTYLE ALL, sorted by user_id, like users: one small row per user, joined by user_id.
 -- Primary keys are informational on Redshift (not enforced): the transforms keep user_id unique.
@@ -260,7 +272,7 @@ CREATE TABLE IF NOT EXISTS user_latest_event (
 DISTSTYLE ALL
 SORTKEY (user_id);
 
--- ddl/play_matches
+-- ddl/play_matches (connection 2)
 -- Scratch space of one transform: the best song for each play the current load affects.
 -- DISTKEY user_id and the same sort key as songplay_source, which it is built from and
 -- joined back to on the play key. Emptied by DELETE at each transform (TRUNCATE would commit).
@@ -274,22 +286,32 @@ CREATE TABLE IF NOT EXISTS play_matches (
 DISTKEY (user_id)
 COMPOUND SORTKEY (user_id, session_key, item_key);
 
--- ==== select objects: those new or changed since the ledger saw them ====
+COMMIT; -- connection 2
 
--- ledger/loaded_objects
+-- session/search_path (connection 3)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 3
+
+-- ledger/loaded_objects (connection 3)
 SELECT source_key, etag FROM load_ledger;
 
--- ==== stage staging_events: one transaction on its own connection; the two staging tables load concurrently ====
+COMMIT; -- connection 3
 
--- staging/clear_staging_events
+-- session/search_path (connection 4)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 4
+
+-- staging/clear_staging_events (connection 4)
 -- DELETE, not TRUNCATE: Redshift's TRUNCATE commits the open transaction, so a failed COPY
 -- could no longer be rolled back to the previous staging rows. Redshift's automatic
 -- VACUUM DELETE reclaims the deleted blocks in the background.
 DELETE FROM staging_events;
 
--- prefix: COPY reads s3://udacity-dend/log_data/ only when it holds exactly the objects to load; otherwise the run stops and asks for [S3] MANIFEST_PREFIX
-
--- staging/copy_staging_events
+-- staging/copy_staging_events (connection 4)
 -- Server-side load from S3 with the cluster's IAM role. Each slice reads whole files (JSON is
 -- not split), so the number of files relative to the cluster's slices sets the parallelism.
 -- FROM is a key prefix ending in '/' (a prefix matches every key that starts with it, so
@@ -305,43 +327,43 @@ COPY staging_events (
     location, method, page, registration, session_id, song, status, ts,
     user_agent, user_id
 )
-FROM 's3://udacity-dend/log_data/'
-IAM_ROLE '<ROLE_ARN of IAM_ROLE_NAME sparkify-redshift-s3-read>'
-FORMAT AS JSON 's3://udacity-dend/log_json_path.json'
+FROM 's3://sparkify-golden/log_data/'
+IAM_ROLE 'arn:aws:iam::123456789012:role/sparkify-redshift-s3-read'
+FORMAT AS JSON 's3://sparkify-golden/log_json_path.json'
 -- no MANIFEST: COPY loads every object under the prefix
 REGION 'us-west-2'
 COMPUPDATE OFF
 STATUPDATE OFF
 MAXERROR 0;
 
--- staging/last_copy
+-- staging/last_copy (connection 4)
 -- Rows loaded by this session's latest COPY, and its query id (the key of stl_load_errors).
 SELECT
     PG_LAST_COPY_COUNT() AS rows_loaded,
     PG_LAST_COPY_ID() AS copy_query_id;
 
--- rejected records: after a failed COPY (or with --max-errors > 0), read on a separate connection from staging/copy_errors.sql, else staging/copy_errors_stl.sql
-
--- staging/clear_load_errors
+-- staging/clear_load_errors (connection 4)
 DELETE FROM load_errors WHERE table_name = 'staging_events';
 
--- load_errors: nothing to insert: with --max-errors 0 a bad record fails the load
-
--- staging/analyze
+-- staging/analyze (connection 4)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE staging_events;
 
--- ==== stage staging_songs: one transaction on its own connection; the two staging tables load concurrently ====
+COMMIT; -- connection 4
 
--- staging/clear_staging_songs
+-- session/search_path (connection 5)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 5
+
+-- staging/clear_staging_songs (connection 5)
 -- DELETE, not TRUNCATE: Redshift's TRUNCATE commits the open transaction, so a failed COPY
 -- could no longer be rolled back to the previous staging rows. Redshift's automatic
 -- VACUUM DELETE reclaims the deleted blocks in the background.
 DELETE FROM staging_songs;
 
--- prefix: COPY reads s3://udacity-dend/song_data/ only when it holds exactly the objects to load; otherwise the run stops and asks for [S3] MANIFEST_PREFIX
-
--- staging/copy_staging_songs
+-- staging/copy_staging_songs (connection 5)
 -- Server-side load from S3 with the cluster's IAM role; one song object per line.
 -- FROM is a key prefix ending in '/' (a prefix matches every key that starts with it), or a
 -- manifest listing exactly the keys selected for this load.
@@ -353,8 +375,8 @@ COPY staging_songs (
     num_songs, artist_id, artist_latitude, artist_longitude, artist_location,
     artist_name, song_id, title, duration, year
 )
-FROM 's3://udacity-dend/song_data/'
-IAM_ROLE '<ROLE_ARN of IAM_ROLE_NAME sparkify-redshift-s3-read>'
+FROM 's3://sparkify-golden/song_data/'
+IAM_ROLE 'arn:aws:iam::123456789012:role/sparkify-redshift-s3-read'
 FORMAT AS JSON 'auto ignorecase'
 -- no MANIFEST: COPY loads every object under the prefix
 REGION 'us-west-2'
@@ -362,28 +384,28 @@ COMPUPDATE OFF
 STATUPDATE OFF
 MAXERROR 0;
 
--- staging/last_copy
+-- staging/last_copy (connection 5)
 -- Rows loaded by this session's latest COPY, and its query id (the key of stl_load_errors).
 SELECT
     PG_LAST_COPY_COUNT() AS rows_loaded,
     PG_LAST_COPY_ID() AS copy_query_id;
 
--- rejected records: after a failed COPY (or with --max-errors > 0), read on a separate connection from staging/copy_errors.sql, else staging/copy_errors_stl.sql
-
--- staging/clear_load_errors
+-- staging/clear_load_errors (connection 5)
 DELETE FROM load_errors WHERE table_name = 'staging_songs';
 
--- load_errors: nothing to insert: with --max-errors 0 a bad record fails the load
-
--- staging/analyze
+-- staging/analyze (connection 5)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE staging_songs;
 
--- ==== check staging: the 'staging' quality checkpoint (read-only queries generated by Great Expectations; --quality warn only reports a failure) ====
+COMMIT; -- connection 5
 
--- ==== transform: one transaction; any failure rolls the star and ledger back ====
+-- session/search_path (connection 6)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
 
--- star/song_records
+COMMIT; -- connection 6
+
+-- star/song_records (connection 6)
 -- Keep every distinct song record staged now, unless already kept.
 INSERT INTO song_records (
     song_id, title, artist_id, artist_name, artist_location,
@@ -420,7 +442,7 @@ WHERE NOT EXISTS (
       AND COALESCE(kept.year, -1) = COALESCE(staged_records.year, -1)
 );
 
--- star/artist_remove_restaged
+-- star/artist_remove_restaged (connection 6)
 -- Artists staged now are rebuilt below from all their kept records.
 DELETE FROM artist
 WHERE artist_id IN (
@@ -429,7 +451,7 @@ WHERE artist_id IN (
     WHERE NULLIF(artist_id, '') IS NOT NULL
 );
 
--- star/artist
+-- star/artist (connection 6)
 INSERT INTO artist (artist_id, name, location, latitude, longitude)
 WITH restaged_artists AS (
     SELECT DISTINCT artist_id
@@ -475,7 +497,7 @@ SELECT
 FROM records_by_preference
 WHERE preference = 1;
 
--- star/song_remove_restaged
+-- star/song_remove_restaged (connection 6)
 -- Songs staged now are rebuilt below from all their kept records.
 DELETE FROM song
 WHERE song_id IN (
@@ -484,7 +506,7 @@ WHERE song_id IN (
     WHERE NULLIF(song_id, '') IS NOT NULL
 );
 
--- star/song
+-- star/song (connection 6)
 INSERT INTO song (song_id, title, artist_id, year, duration)
 WITH restaged_songs AS (
     SELECT DISTINCT song_id
@@ -530,7 +552,7 @@ SELECT
 FROM records_by_preference
 WHERE preference = 1;
 
--- star/newer_user_events
+-- star/newer_user_events (connection 6)
 -- Each staged user's latest event, when it is later than the one their users row came from.
 -- Built once, before the users steps change user_latest_event; a temporary table of the
 -- transform's session.
@@ -588,13 +610,13 @@ WHERE loaded.user_id IS NULL
    OR (COALESCE(latest_staged.ts, -1) = COALESCE(loaded.ts, -1)
        AND COALESCE(latest_staged.item_in_session, -1) >= COALESCE(loaded.item_in_session, -1));
 
--- star/users_remove_superseded
+-- star/users_remove_superseded (connection 6)
 -- Users with a later event in this load are rebuilt below from it.
 DELETE FROM users
 USING newer_user_events
 WHERE users.user_id = newer_user_events.user_id;
 
--- star/users
+-- star/users (connection 6)
 INSERT INTO users (user_id, first_name, last_name, gender, level)
 SELECT
     user_id,
@@ -604,12 +626,12 @@ SELECT
     level
 FROM newer_user_events;
 
--- star/user_latest_event_remove_superseded
+-- star/user_latest_event_remove_superseded (connection 6)
 DELETE FROM user_latest_event
 USING newer_user_events
 WHERE user_latest_event.user_id = newer_user_events.user_id;
 
--- star/user_latest_event
+-- star/user_latest_event (connection 6)
 INSERT INTO user_latest_event (user_id, ts, item_in_session, session_id)
 SELECT
     user_id,
@@ -618,7 +640,7 @@ SELECT
     session_id
 FROM newer_user_events;
 
--- star/staged_plays
+-- star/staged_plays (connection 6)
 -- The distinct plays of the current staging load, built once per transform (three statements
 -- read it). A temporary table: it lives as long as the transform's session.
 CREATE TEMPORARY TABLE staged_plays AS
@@ -669,11 +691,11 @@ SELECT
 FROM numbered_events
 WHERE copy_number = 1;
 
--- star/staged_plays_analyze
+-- star/staged_plays_analyze (connection 6)
 -- Temporary tables get no automatic statistics; the plays' joins need them to plan well.
 ANALYZE staged_plays;
 
--- star/songplay_source
+-- star/songplay_source (connection 6)
 -- Remember what every new play asked for, for matching now and when songs arrive later.
 INSERT INTO songplay_source (user_id, session_key, item_key, song, artist, length)
 SELECT
@@ -692,10 +714,10 @@ WHERE NOT EXISTS (
       AND kept.item_key = staged_plays.item_key
 );
 
--- star/play_matches_clear
+-- star/play_matches_clear (connection 6)
 DELETE FROM play_matches;
 
--- star/play_matches
+-- star/play_matches (connection 6)
 -- The best song for every play this load can affect: the plays staged now, and earlier plays
 -- whose title and artist name match a song staged now.
 INSERT INTO play_matches (user_id, session_key, item_key, song_id)
@@ -752,7 +774,7 @@ SELECT
 FROM ranked_candidates
 WHERE closeness = 1;
 
--- star/songplay_rematch
+-- star/songplay_rematch (connection 6)
 -- Plays already in songplay keep their songplay_id; only their song match follows the songs
 -- known now (a song that arrives late fills the plays that referenced it). The song join sits
 -- in a derived table: Redshift refuses an outer join beside the UPDATE's target.
@@ -776,7 +798,7 @@ WHERE songplay.user_id = rematched.user_id
   AND (COALESCE(songplay.song_id, '') <> COALESCE(rematched.song_id, '')
        OR COALESCE(songplay.artist_id, '') <> COALESCE(rematched.artist_id, ''));
 
--- star/songplay
+-- star/songplay (connection 6)
 -- Only plays not loaded before: a rerun adds nothing and keeps every songplay_id.
 INSERT INTO songplay (
     start_time, user_id, level, song_id, artist_id,
@@ -813,7 +835,7 @@ LEFT JOIN song
     ON song.song_id = play_matches.song_id
 ORDER BY new_plays.start_time, new_plays.user_id, new_plays.session_key, new_plays.item_key;
 
--- star/time
+-- star/time (connection 6)
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
 WITH play_times AS (
     SELECT DISTINCT start_time
@@ -840,35 +862,84 @@ SELECT
     CAST(EXTRACT(DOW FROM start_time) AS SMALLINT) AS weekday
 FROM new_play_times;
 
--- ledger/forget_objects
+-- ledger/forget_objects (connection 6; parameters: 4 values)
 -- Objects loaded again (changed since their last load) replace their ledger rows.
 DELETE FROM load_ledger WHERE source_key IN %s;
 
--- ledger/record_objects
+-- ledger/record_objects (connection 6; parameters: 4 rows)
 INSERT INTO load_ledger (source_key, etag, size, rows, run_id, loaded_at) VALUES %s;
 
--- ledger parameters: each %s is filled by the client with the loaded objects, 1000 at a time
-
--- staging/analyze
+-- staging/analyze (connection 6)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE songplay;
 
--- staging/analyze
+-- staging/analyze (connection 6)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE users;
 
--- staging/analyze
+-- staging/analyze (connection 6)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE song;
 
--- staging/analyze
+-- staging/analyze (connection 6)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE artist;
 
--- staging/analyze
+-- staging/analyze (connection 6)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE time;
 
--- ==== check warehouse: the 'warehouse' quality checkpoint (read-only queries generated by Great Expectations; --quality warn only reports a failure) ====
+-- ---- beside the transaction above, on another thread ----
 
--- ==== report: row counts of every table (read-only SELECT COUNT(*)) ====
+-- check staging: the Great Expectations checkpoint 'staging', 17 expectations on staging_events, staging_songs (read-only queries GX generates; not run on a dry run)
+
+-- ---- end of the work beside it ----
+
+COMMIT; -- connection 6
+
+-- check warehouse: the Great Expectations checkpoint 'warehouse', 36 expectations on songplay, users, song, artist, time (read-only queries GX generates; not run on a dry run)
+
+-- session/search_path (connection 7)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 7
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "staging_events";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "staging_songs";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "songplay";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "users";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "song";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "artist";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "time";
+
+-- report/row_count (connection 7)
+SELECT COUNT(*) FROM "load_errors";
+
+COMMIT; -- connection 7
+
+-- session/search_path (connection 8)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 8
+
+-- report/matched_plays (connection 8)
+SELECT COUNT(*) FROM songplay WHERE song_id IS NOT NULL;
+
+COMMIT; -- connection 8
+
+-- end of the dry run: nothing was executed

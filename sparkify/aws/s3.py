@@ -1,59 +1,24 @@
-"""The object store the pipeline reads from: S3 through boto3, against AWS or an emulator."""
+"""The object store on S3 through boto3, against AWS or an S3 emulator."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
-from urllib.parse import urlparse
+from pathlib import Path
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from sparkify.aws import describe_aws_error as _describe
+from sparkify.aws.session import AWS_CONFIG, describe_aws_error as _describe
 from sparkify.errors import SourceError
+from sparkify.store import ObjectStore, S3Location, SourceObject
 
-# Standard retry mode: exponential backoff with jitter on throttling and transient errors.
-BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=32)
-
-
-@dataclass(frozen=True)
-class S3Location:
-    bucket: str
-    prefix: str = ""
-
-    @classmethod
-    def parse(cls, uri: str) -> "S3Location":
-        parsed = urlparse(uri)
-        if parsed.scheme != "s3" or not parsed.netloc:
-            raise SourceError(f"not an S3 URI (expected s3://bucket[/prefix]): {uri}")
-        return cls(parsed.netloc, parsed.path.lstrip("/"))
-
-    def child(self, name: str) -> "S3Location":
-        base = self.prefix.rstrip("/")
-        return S3Location(self.bucket, f"{base}/{name}" if base else name)
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}"
+BOTO_CONFIG = AWS_CONFIG.merge(Config(max_pool_connections=32))  # room for the concurrent GETs
 
 
-@dataclass(frozen=True)
-class SourceObject:
-    """One object of a source prefix, as listed: enough to load it and to record it in a ledger."""
-
-    bucket: str
-    key: str
-    etag: str
-    size: int
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
-
-
-class S3ObjectStore:
-    """Lists and reads objects with boto3; `endpoint_url` points it at an S3 emulator."""
+class S3ObjectStore(ObjectStore):
+    """S3 with boto3; `endpoint_url` points it at an S3 emulator."""
 
     def __init__(self, region: str | None = None, endpoint_url: str | None = None,
                  session: boto3.session.Session | None = None) -> None:
@@ -68,7 +33,6 @@ class S3ObjectStore:
                               config=BOTO_CONFIG)
 
     def list_objects(self, location: S3Location, suffix: str = ".json") -> list[SourceObject]:
-        """Every object under the prefix whose key ends with `suffix`, sorted by key."""
         prefix = location.prefix.rstrip("/") + "/" if location.prefix else ""
         paginator = self.client.get_paginator("list_objects_v2")
         found: list[SourceObject] = []
@@ -84,14 +48,12 @@ class S3ObjectStore:
         return sorted(found, key=lambda obj: obj.key)
 
     def read(self, bucket: str, key: str) -> bytes:
-        """The whole body of one object (source objects are files of a few MB at most)."""
         try:
             return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
         except (ClientError, BotoCoreError) as exc:
             raise SourceError(f"cannot read s3://{bucket}/{key}: {_describe(exc)}") from exc
 
     def head(self, bucket: str, key: str) -> SourceObject | None:
-        """The object's listing entry, or None when it does not exist."""
         try:
             meta = self.client.head_object(Bucket=bucket, Key=key)
         except ClientError as exc:
@@ -101,6 +63,12 @@ class S3ObjectStore:
         except BotoCoreError as exc:
             raise SourceError(f"cannot read s3://{bucket}/{key}: {_describe(exc)}") from exc
         return SourceObject(bucket, key, meta["ETag"].strip('"'), meta["ContentLength"])
+
+    def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        try:
+            self.client.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+        except (ClientError, BotoCoreError) as exc:
+            raise SourceError(f"cannot write s3://{bucket}/{key}: {_describe(exc)}") from exc
 
     def ensure_bucket(self, bucket: str) -> None:
         try:
@@ -119,9 +87,6 @@ class S3ObjectStore:
 
     def upload_tree(self, root, bucket: str, prefix: str = "") -> int:
         """Upload every file below `root` (used to seed the emulator); returns the file count."""
-        from concurrent.futures import ThreadPoolExecutor
-        from pathlib import Path
-
         root = Path(root)
         self._create_bucket(bucket)
         files = [p for p in sorted(root.rglob("*")) if p.is_file()]

@@ -23,11 +23,12 @@ from typing import Iterator
 
 import orjson
 
-EVENT_KEYS = ("artist", "auth", "firstName", "gender", "itemInSession", "lastName", "length",
-              "level", "location", "method", "page", "registration", "sessionId", "song",
-              "status", "ts", "userAgent", "userId")
-SONG_KEYS = ("num_songs", "artist_id", "artist_latitude", "artist_longitude", "artist_location",
-             "artist_name", "song_id", "title", "duration", "year")
+from sparkify.paths import STATE_DIR
+from sparkify.staging.schema import STAGING_EVENTS, STAGING_SONGS
+
+EVENT_KEYS = STAGING_EVENTS.source_keys
+SONG_KEYS = STAGING_SONGS.source_keys
+DEFAULT_SAMPLE_DIR = STATE_DIR / "sample"
 LOG_JSON_PATH = '{\n"jsonpaths": [\n' + ",\n".join(f"\"$['{k}']\"" for k in EVENT_KEYS) + "\n]\n}"
 
 DAY_MS, DAY_END_MARGIN_MS = 86_400_000, 60_000
@@ -398,10 +399,19 @@ def generate(out_dir: Path, spec: GeneratorSpec = GeneratorSpec()) -> GeneratedS
     return GeneratedSummary(song_files, len(catalogue), spec.days, events, plays)
 
 
+def default_sample() -> Path:
+    """The project's own generated sample, written on first use."""
+    marker = DEFAULT_SAMPLE_DIR / ".complete"
+    if not marker.exists():
+        generate(DEFAULT_SAMPLE_DIR, GeneratorSpec())
+        marker.touch()
+    return DEFAULT_SAMPLE_DIR
+
+
 def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m sparkify.generator OUT_DIR [--events N | --songs … ] [--seed S]``."""
+    """CLI: ``python -m sparkify.local.generator OUT_DIR [--events N | --songs … ] [--seed S]``."""
     sizes = ("songs", "users", "days", "events_per_day")
-    parser = argparse.ArgumentParser(prog="python -m sparkify.generator",
+    parser = argparse.ArgumentParser(prog="python -m sparkify.local.generator",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--events", type=int, help="total events; the other sizes follow")

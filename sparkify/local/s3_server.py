@@ -1,4 +1,4 @@
-"""`python -m sparkify.s3_emulator --port N`: moto's S3 server on loopback, S3 alone.
+"""`python -m sparkify.local.s3_server --port N`: moto's S3 server on loopback, S3 alone.
 
 `python -m moto.server` serves every AWS service behind one dispatcher that matches each
 request's host against the URL patterns of all of them, logs a line per request, and runs on
@@ -22,7 +22,7 @@ REQUEST_THREADS = 16  # moto's S3 handlers are synchronous; a2wsgi runs them on 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sparkify.s3_emulator",
+    parser = argparse.ArgumentParser(prog="python -m sparkify.local.s3_server",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)

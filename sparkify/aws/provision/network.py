@@ -1,0 +1,146 @@
+"""The cluster's own security group, and its one ingress rule: the port from INGRESS_CIDR."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from botocore.exceptions import ClientError
+
+from sparkify.aws.provision import TAGS
+from sparkify.aws.provision.cluster import describe_cluster
+from sparkify.aws.provision.outcome import CREATED, GONE, REUSED, Outcome, aws_step
+from sparkify.aws.session import error_code
+from sparkify.config import Settings
+from sparkify.errors import ConfigError, ProvisioningError
+
+RULE_DESCRIPTION = "sparkify: Redshift port from INGRESS_CIDR"
+
+
+def ingress_network(settings: Settings) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """INGRESS_CIDR as a network; the whole internet only with ALLOW_PUBLIC_INGRESS."""
+    cidr = settings.ingress_cidr
+    if not cidr:
+        raise ConfigError("[DWH] INGRESS_CIDR is empty: set the one CIDR allowed to reach the "
+                          "cluster, e.g. your public address as 203.0.113.7/32")
+    try:
+        network = ipaddress.ip_network(cidr, strict=True)
+    except ValueError as exc:
+        raise ConfigError(f"[DWH] INGRESS_CIDR = {cidr!r} is not a CIDR ({exc})") from None
+    if network.prefixlen == 0 and not settings.allow_public_ingress:
+        raise ConfigError(f"[DWH] INGRESS_CIDR = {cidr} opens the cluster port to the whole "
+                          "internet: refused unless [DWH] ALLOW_PUBLIC_INGRESS = true")
+    return network
+
+
+def group_name(settings: Settings) -> str:
+    return f"{settings.cluster_identifier}-redshift-ingress"
+
+
+def _default_vpc(ec2, region: str) -> str:
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
+    if not vpcs:
+        raise ProvisioningError(f"no default VPC in {region}: create one "
+                                "(aws ec2 create-default-vpc) or use a region that has one")
+    return vpcs[0]["VpcId"]
+
+
+def _groups_named(ec2, name: str, vpc_id: str | None = None) -> list[str]:
+    filters = [{"Name": "group-name", "Values": [name]}]
+    if vpc_id:
+        filters.append({"Name": "vpc-id", "Values": [vpc_id]})
+    groups = ec2.describe_security_groups(Filters=filters)["SecurityGroups"]
+    return [group["GroupId"] for group in groups]
+
+
+def ensure_security_group(ec2, redshift, settings: Settings) -> Outcome:
+    """Create or reuse the cluster's own security group, in the cluster's VPC; `value` is its id."""
+    name = group_name(settings)
+    with aws_step(f"security group {name}"):
+        cluster = describe_cluster(redshift, settings.cluster_identifier)
+        vpc_id = (cluster or {}).get("VpcId") or _default_vpc(ec2, settings.region)
+        existing = _groups_named(ec2, name, vpc_id)
+        if existing:
+            return Outcome(f"security group {name}", REUSED, existing[0])
+        group_id = ec2.create_security_group(
+            GroupName=name, VpcId=vpc_id,
+            Description="Sparkify Redshift: cluster port from INGRESS_CIDR only",
+            TagSpecifications=[{"ResourceType": "security-group", "Tags": TAGS}],
+        )["GroupId"]
+    return Outcome(f"security group {name}", f"{CREATED} in {vpc_id}", group_id)
+
+
+def _permission(port: int, network) -> dict:
+    ranges, key = ("Ipv6Ranges", "CidrIpv6") if network.version == 6 else ("IpRanges", "CidrIp")
+    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+            ranges: [{key: str(network), "Description": RULE_DESCRIPTION}]}
+
+
+def _ip_rules(permissions: list[dict]) -> Iterator[tuple[dict, str, str]]:
+    """(permission, ranges key, cidr) for every CIDR rule of a group."""
+    for permission in permissions:
+        for ranges, key in (("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6")):
+            for item in permission.get(ranges, []):
+                yield permission, ranges, item[key]
+
+
+def _revocation(permission: dict, ranges: str, cidr: str) -> dict:
+    key = "CidrIpv6" if ranges == "Ipv6Ranges" else "CidrIp"
+    fields = {k: permission[k] for k in ("IpProtocol", "FromPort", "ToPort") if k in permission}
+    return {**fields, ranges: [{key: cidr}]}
+
+
+def _is_wanted(permission: dict, cidr: str, port: int, network) -> bool:
+    return (permission.get("IpProtocol") == "tcp" and permission.get("FromPort") == port
+            and permission.get("ToPort") == port and cidr == str(network))
+
+
+def ensure_ingress_rule(ec2, settings: Settings, group_id: str) -> Outcome:
+    """Allow the cluster port from INGRESS_CIDR only: add that rule, revoke any other CIDR."""
+    network, port = ingress_network(settings), settings.port
+    resource = f"ingress tcp {port} from {network}"
+    with aws_step(resource):
+        group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+        rules = list(_ip_rules(group.get("IpPermissions", [])))
+        stale = [_revocation(p, r, c) for p, r, c in rules if not _is_wanted(p, c, port, network)]
+        if stale:
+            ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=stale)
+        action = REUSED
+        if not any(_is_wanted(p, c, port, network) for p, _, c in rules):
+            ec2.authorize_security_group_ingress(GroupId=group_id,
+                                                 IpPermissions=[_permission(port, network)])
+            action = CREATED
+    if stale:
+        action += f"; revoked {len(stale)} other rule(s)"
+    return Outcome(resource, action, group_id)
+
+
+def revoke_ingress_rules(ec2, settings: Settings) -> Outcome:
+    """Revoke every CIDR rule of the cluster's security group."""
+    name = group_name(settings)
+    revoked = 0
+    with aws_step(f"ingress rules of {name}"):
+        for group_id in _groups_named(ec2, name):
+            group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+            rules = [_revocation(p, r, c) for p, r, c in _ip_rules(group.get("IpPermissions", []))]
+            if rules:
+                ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=rules)
+                revoked += len(rules)
+    return Outcome(f"ingress rules of {name}", f"revoked {revoked}" if revoked else GONE)
+
+
+def delete_security_group(ec2, settings: Settings) -> Outcome:
+    """Delete the cluster's security group (possible once the cluster is gone)."""
+    name = group_name(settings)
+    with aws_step(f"security group {name}"):
+        groups = _groups_named(ec2, name)
+        for group_id in groups:
+            try:
+                ec2.delete_security_group(GroupId=group_id)
+            except ClientError as exc:
+                if error_code(exc) != "DependencyViolation":
+                    raise
+                raise ProvisioningError(f"security group {name} is still in use (the cluster's "
+                                        "network interfaces linger for a few minutes after "
+                                        "deletion): run teardown again shortly") from None
+    return Outcome(f"security group {name}", "deleted" if groups else GONE)

@@ -1,0 +1,96 @@
+"""moto's S3 server (sparkify.local.s3_server) in its own process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+
+from sparkify.errors import SourceError
+from sparkify.paths import PROJECT_ROOT
+
+EMULATOR_BUCKET = "sparkify-local"
+EMULATOR_REGION = "us-west-2"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def emulator_session() -> boto3.session.Session:
+    """A boto3 session with the emulator's throwaway credentials (never the user's)."""
+    return boto3.session.Session(aws_access_key_id="emulator", aws_secret_access_key="emulator",
+                                 region_name=EMULATOR_REGION)
+
+
+class S3Emulator:
+    """moto's S3 server (sparkify.local.s3_server) in its own process on a free loopback port; a
+    context manager."""
+
+    def __init__(self, port: int | None = None, startup_timeout: float = 30.0) -> None:
+        self.port = port or free_port()
+        self.startup_timeout = startup_timeout
+        self._process: subprocess.Popen | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "sparkify.local.s3_server", "--port", str(self.port)]
+
+    def start(self) -> "S3Emulator":
+        self._process = subprocess.Popen(
+            self.command(),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true",
+                 "PYTHONPATH": os.pathsep.join(
+                     p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)},
+        )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise SourceError(f"the S3 emulator exited at start (code {self._process.returncode})")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise SourceError(f"the S3 emulator did not start within {self.startup_timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self._process and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._process = None
+
+    def __enter__(self) -> "S3Emulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def seed(endpoint_url: str, root: Path) -> tuple[int, bool]:
+    """Upload the files under `root` into the emulator's bucket: (files, whether the project's
+    default JSONPaths was added because `root` has no log_json_path.json)."""
+    from sparkify.aws.s3 import S3ObjectStore
+    from sparkify.staging.schema import DEFAULT_JSONPATHS
+
+    store = S3ObjectStore(EMULATOR_REGION, endpoint_url, emulator_session())
+    count = store.upload_tree(root, EMULATOR_BUCKET)
+    add_default = not (root / "log_json_path.json").is_file()
+    if add_default:
+        store.put(EMULATOR_BUCKET, "log_json_path.json", DEFAULT_JSONPATHS, "application/json")
+    return count, add_default

@@ -1,0 +1,192 @@
+"""The gate: one GX Data Context on one warehouse, running the checkpoints of expectations/."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sparkify.errors import ConfigError, WarehouseError
+from sparkify.paths import STATE_DIR
+from sparkify.quality.report import QualityReport, _first_line, _outcome
+from sparkify.quality.suites import EXPECTATIONS_DIR, CheckpointFile, SuiteFile
+from sparkify.quality.targets import QualityTarget
+
+# Before great_expectations is imported (lazily, below): no usage statistics.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+DATA_DOCS_DIR = STATE_DIR / "data_docs"
+DATA_SOURCE_NAME = "sparkify_warehouse"
+DOCS_SITE_NAME = "sparkify"
+# SUMMARY: counts and a sample of unexpected values, without fetching every failing row.
+RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
+
+
+def import_great_expectations_in_background() -> None:
+    """Start importing great_expectations (2-3 s of module loading) on a daemon thread, so that
+    the first checkpoint, which runs after staging, finds it loaded. A checkpoint that starts
+    earlier waits on Python's import lock; it never sees a half-imported module."""
+    threading.Thread(target=importlib.import_module, args=("great_expectations",),
+                     name="import-great-expectations", daemon=True).start()
+
+
+class QualityGate:
+    """One GX Data Context on one warehouse: built on first use, then any checkpoint, any times.
+
+    A context manager; `close()` releases the connection pool.
+    """
+
+    def __init__(self, target: QualityTarget, *, expectations_dir: Path = EXPECTATIONS_DIR,
+                 data_docs_dir: Path | None = DATA_DOCS_DIR) -> None:
+        self.target = target
+        self.expectations_dir = Path(expectations_dir)
+        self.data_docs_dir = Path(data_docs_dir) if data_docs_dir else None
+        self._context = None
+        self._datasource = None
+        self._batches: dict[str, Any] = {}
+        self._suites: dict[str, Any] = {}
+        self._tables: dict[str, str] = {}  # suite name -> table
+        self._positions: dict[str, int] = {}  # expectation id -> its place in the suite file
+        self._checkpoints: dict[str, tuple[Any, CheckpointFile]] = {}
+
+    def __repr__(self) -> str:
+        return f"QualityGate({self.target.describe()})"
+
+    @property
+    def data_docs_index(self) -> Path | None:
+        return self.data_docs_dir / "index.html" if self.data_docs_dir else None
+
+    def run(self, checkpoint: str) -> QualityReport:
+        """Run one checkpoint on the tables as they are now; failures are in the report."""
+        started = time.perf_counter()
+        gx_checkpoint, spec = self._checkpoint(checkpoint)
+        try:
+            result = gx_checkpoint.run()
+        except Exception as exc:
+            raise WarehouseError(f"quality checkpoint '{checkpoint}' could not run on "
+                                 f"{self.target.describe()}: {_first_line(exc)}") from exc
+        results = sorted(  # in the order of the checkpoint and suite files, for reviewers
+            ((suite_result.suite_name, expectation_result)
+             for suite_result in result.run_results.values()
+             for expectation_result in suite_result.results),
+            key=lambda pair: (spec.suites.index(pair[0]),
+                              self._positions.get(pair[1].expectation_config.id, 0)))
+        outcomes = tuple(_outcome(self._tables[suite], result) for suite, result in results)
+        docs = str(self.data_docs_index) if self.data_docs_dir else None
+        return QualityReport(checkpoint, outcomes, time.perf_counter() - started, docs)
+
+    def release_connections(self) -> None:
+        """Close pooled connections; the context stays, and reconnects on the next run."""
+        if self._datasource is not None:
+            self._datasource.get_engine().dispose()
+
+    def close(self) -> None:
+        self.release_connections()
+        self._context = self._datasource = None
+        self._batches, self._suites, self._tables, self._checkpoints = {}, {}, {}, {}
+        self._positions = {}
+
+    def __enter__(self) -> QualityGate:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- building the GX objects ------------------------------------------------------------
+
+    def _checkpoint(self, name: str):
+        if name not in self._checkpoints:
+            import great_expectations as gx
+
+            spec = CheckpointFile.load(self.expectations_dir / "checkpoints" / f"{name}.yml")
+            context = self._ensure_context()
+            validations = [self._validation(name, suite) for suite in spec.suites]
+            actions = []
+            if self.data_docs_dir:
+                actions.append(gx.checkpoint.UpdateDataDocsAction(
+                    name="update_data_docs", site_names=[DOCS_SITE_NAME]))
+            gx_checkpoint = context.checkpoints.add(gx.Checkpoint(
+                name=name, validation_definitions=validations, actions=actions,
+                result_format=RESULT_FORMAT))
+            self._checkpoints[name] = (gx_checkpoint, spec)
+        return self._checkpoints[name]
+
+    def _validation(self, checkpoint: str, suite_name: str):
+        import great_expectations as gx
+
+        suite_file = SuiteFile.load(self.expectations_dir / f"{suite_name}.yml")
+        if suite_name not in self._suites:
+            suite = gx.ExpectationSuite(name=suite_name)
+            for expectation in suite_file.build(self.target.schema):
+                suite.add_expectation(expectation)
+            if len(suite.expectations) != len(suite_file.expectations):
+                raise ConfigError(f"{suite_file.path}: an expectation is listed twice")
+            self._suites[suite_name] = self._context.suites.add(suite)
+            self._tables[suite_name] = suite_file.table
+            self._positions.update(
+                (e.id, n) for n, e in enumerate(self._suites[suite_name].expectations))
+        return self._context.validation_definitions.add(gx.ValidationDefinition(
+            name=f"{checkpoint}.{suite_name}", data=self._batch(suite_file.table),
+            suite=self._suites[suite_name]))
+
+    def _batch(self, table: str):
+        if table not in self._batches:
+            self._require_table(table)
+            asset = self._datasource.add_table_asset(table, table_name=table,
+                                                     schema_name=self.target.schema)
+            self._batches[table] = asset.add_batch_definition_whole_table("whole table")
+        return self._batches[table]
+
+    def _require_table(self, table: str) -> None:
+        """One clear error for a table that is not there (information_schema: both engines)."""
+        import sqlalchemy
+
+        query = sqlalchemy.text("SELECT COUNT(*) FROM information_schema.tables"
+                                " WHERE table_schema = :schema AND table_name = :table")
+        try:
+            with self._datasource.get_engine().connect() as conn:
+                exists = conn.execute(query, {"schema": self.target.schema,
+                                              "table": table}).scalar()
+        except Exception as exc:
+            raise WarehouseError(f"cannot inspect {self.target.describe()}: "
+                                 f"{_first_line(exc)}") from exc
+        if not exists:
+            raise WarehouseError(f"table {self.target.schema}.{table} does not exist on "
+                                 f"{self.target.describe()}: run the ELT (flows/main.py) first")
+
+    def _ensure_context(self):
+        if self._context is None:
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            # GX pins this logger at INFO, which announces a temporary docs directory per context.
+            logging.getLogger("great_expectations.data_context.types.base").setLevel(
+                logging.WARNING)
+            context = gx.get_context(mode="ephemeral")
+            # GX draws tqdm bars on stderr for every metric batch: keep the run's output clean.
+            context.variables.progress_bars = ProgressBarsConfig(globally=False)
+            for site in list(context.list_data_docs_sites()):  # the default is in a temp dir
+                context.delete_data_docs_site(site)
+            if self.data_docs_dir:
+                context.add_data_docs_site(DOCS_SITE_NAME, {
+                    "class_name": "SiteBuilder",
+                    "show_how_to_buttons": False,
+                    "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                                      "base_directory": str(self.data_docs_dir)},
+                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                })
+            # GX's data source factory for the engine: add_postgres or add_redshift.
+            add_data_source = getattr(context.data_sources, f"add_{self.target.kind}")
+            try:
+                self._datasource = add_data_source(
+                    DATA_SOURCE_NAME,
+                    connection_string=self.target.connection_string.get_secret_value())
+            except Exception as exc:
+                raise WarehouseError(f"quality checks cannot connect to "
+                                     f"{self.target.describe()}: {_first_line(exc)}") from exc
+            self._context = context
+        return self._context

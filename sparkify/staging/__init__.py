@@ -1,0 +1,1 @@
+"""Staging: the staging tables' columns, source lines to COPY rows, and the client-side loader."""

@@ -1,0 +1,216 @@
+"""The client-side loader: source objects to a stream of COPY text, in source order.
+
+GETs run ahead of the parser (bounded by count and bytes), big bodies are cut into line
+chunks parsed by worker processes while this process feeds the COPY, and the rows and errors
+come out exactly as a serial parse gives them. PostgreSQL's staging reads this stream into
+`COPY ... FROM STDIN`; Redshift loads server-side and never uses it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Self
+
+from sparkify.errors import WarehouseError
+from sparkify.paths import PROJECT_ROOT
+from sparkify.staging.lines import CopyChunk, LoadError, copy_chunk, line_chunks
+from sparkify.staging.mappers import RowMapper
+from sparkify.store import ObjectStore, SourceObject
+
+FETCH_WORKERS = 8
+FETCH_AHEAD_BYTES = 192 << 20  # bodies fetched but not yet parsed (beyond the one being parsed)
+# Parsing JSON is the staging bottleneck: bodies this big are cut into line chunks parsed by
+# worker processes while this one feeds COPY; smaller ones are parsed here, in order.
+PARSE_WORKERS = min(2, os.cpu_count() or 1)
+PARSE_CHUNK_BYTES = 2 << 20
+PARALLEL_MIN_BYTES = 1 << 20
+
+
+def copy_text(store: ObjectStore, objects: Sequence[SourceObject], mapper: RowMapper,
+              on_error: Callable[[LoadError], None],
+              on_object: Callable[[SourceObject, int], None]) -> Iterator[bytes]:
+    """COPY text of the objects' rows in source order. Each bad line reaches `on_error` and
+    each finished object `on_object(object, its rows)`, in source order too."""
+    object_rows = 0
+    with _ParsePool(mapper, PARSE_WORKERS) as pool:
+        bodies = fetch_in_order(store, objects)
+        pieces = _parsed_pieces(bodies, mapper, pool)
+        try:
+            for obj, piece in pieces:
+                if piece is None:  # the end of one object
+                    on_object(obj, object_rows)
+                    object_rows = 0
+                    continue
+                for error in piece.errors:
+                    on_error(error)
+                object_rows += piece.rows
+                if piece.data:
+                    yield piece.data
+        finally:  # on failure: cancel queued chunks and GETs before the pool stops
+            pieces.close()
+            bodies.close()
+
+
+def fetch_in_order(store: ObjectStore, objects: Sequence[SourceObject],
+                   workers: int = FETCH_WORKERS, max_bytes: int = FETCH_AHEAD_BYTES,
+                   ) -> Iterator[tuple[SourceObject, bytes]]:
+    """Object bodies in key order, GETs running ahead of the reader: up to 2 x workers objects
+    and, beyond the first, `max_bytes` of listed size, so big objects do not pile up in memory."""
+    pending: deque = deque()
+    remaining = deque(objects)
+    held = 0  # listed bytes of the pending objects and of the one the reader holds
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="s3-get") as pool:
+        def fill() -> None:
+            nonlocal held
+            while remaining and (not pending or (
+                    len(pending) < workers * 2 and held + remaining[0].size <= max_bytes)):
+                obj = remaining.popleft()
+                held += obj.size
+                pending.append((obj, pool.submit(store.read, obj.bucket, obj.key)))
+
+        fill()
+        try:
+            while pending:
+                obj, future = pending.popleft()
+                body = future.result()
+                fill()
+                yield obj, body
+                del body
+                held -= obj.size
+        finally:
+            for _, future in pending:
+                future.cancel()
+
+
+def _parsed_pieces(bodies: Iterator[tuple[SourceObject, bytes]], mapper: RowMapper,
+                   pool: _ParsePool) -> Iterator[tuple[SourceObject, CopyChunk | None]]:
+    """Each body's CopyChunks in order, then (object, None); big bodies go to the pool in line
+    chunks, with a bounded number in flight, while small ones are parsed here."""
+    pending: deque = deque()  # (object, Future | CopyChunk | None), in source order
+    in_flight = 2 * pool.workers + 1
+
+    def ready(limit: int) -> Iterator[tuple[SourceObject, CopyChunk | None]]:
+        while len(pending) > limit:
+            obj, item = pending.popleft()
+            yield obj, item.result() if isinstance(item, Future) else item
+
+    try:
+        for obj, body in bodies:
+            parallel = pool.workers > 0 and len(body) >= PARALLEL_MIN_BYTES
+            for first_line, chunk in line_chunks(body, PARSE_CHUNK_BYTES):
+                if parallel:
+                    pending.append((obj, pool.submit(chunk, obj.uri, first_line)))
+                else:
+                    pending.append((obj, copy_chunk(chunk, obj.uri, first_line, mapper)))
+                yield from ready(in_flight)
+            pending.append((obj, None))
+            yield from ready(in_flight)
+        yield from ready(0)
+    finally:
+        for _, item in pending:
+            if isinstance(item, Future):
+                item.cancel()
+
+
+class _ParsePool:
+    """Worker processes running `copy_chunk` (started on first use, stopped on exit).
+
+    Each is a fresh `python -c` that imports only sparkify.staging (multiprocessing's spawn
+    would re-run the flow script's imports in every worker), fed by a thread of its own over
+    pipes: pickled (chunk, source, first line) in, a pickled CopyChunk out.
+    """
+
+    def __init__(self, mapper: RowMapper, workers: int) -> None:
+        self.mapper = mapper
+        self.workers = workers
+        self._tasks: queue.SimpleQueue = queue.SimpleQueue()
+        self._processes: list[subprocess.Popen] = []
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, chunk: bytes, source: str, first_line: int) -> Future:
+        if not self._processes:
+            self._start()
+        future: Future = Future()
+        self._tasks.put((future, (chunk, source, first_line)))
+        return future
+
+    def _start(self) -> None:
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)}
+        for number in range(self.workers):
+            process = subprocess.Popen(
+                [sys.executable, "-c", "from sparkify.staging.worker import main; main()"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                start_new_session=True,  # Ctrl-C reaches the pipeline, which stops its workers
+            )
+            self._processes.append(process)
+            try:
+                pickle.dump(self.mapper, process.stdin, protocol=5)
+            except OSError as exc:
+                raise WarehouseError(f"cannot start a parse worker: {exc}") from exc
+            thread = threading.Thread(target=self._serve, args=(process,), daemon=True,
+                                      name=f"parse-worker-{number}")
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self, process: subprocess.Popen) -> None:
+        while (task := self._tasks.get()) is not None:
+            future, payload = task
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                pickle.dump(payload, process.stdin, protocol=5)
+                process.stdin.flush()
+                future.set_result(pickle.load(process.stdout))
+            except (OSError, EOFError, pickle.UnpicklingError) as exc:
+                code = process.poll()
+                future.set_exception(WarehouseError(
+                    f"a parse worker failed (exit code {code}): {exc.__class__.__name__}"))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for _ in self._threads:
+            self._tasks.put(None)
+        for thread in self._threads:
+            thread.join()
+        for process in self._processes:
+            try:
+                process.stdin.close()  # the worker ends at end of input
+            except OSError:
+                pass
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+
+
+class CopyStream:
+    """A file-like reader over byte chunks, for psycopg2's copy_expert."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self.error: BaseException | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        try:
+            for chunk in self._chunks:
+                if chunk:
+                    return chunk
+            return b""
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+    readline = read

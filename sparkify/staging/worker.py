@@ -1,0 +1,26 @@
+"""A parse worker process: `python -c "from sparkify.staging.worker import main; main()"`."""
+
+from __future__ import annotations
+
+import pickle
+import sys
+
+from sparkify.staging.lines import copy_chunk
+
+
+def main() -> None:
+    """Fed by sparkify.staging.loader over pipes.
+
+    Reads a pickled RowMapper, then (chunk, source, first line) tuples until end of input,
+    and answers each with a pickled CopyChunk, in order.
+    """
+    reader, writer = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing but results on the pipe
+    mapper = pickle.load(reader)
+    while True:
+        try:
+            chunk, source, first_line = pickle.load(reader)
+        except EOFError:
+            return
+        pickle.dump(copy_chunk(chunk, source, first_line, mapper), writer, protocol=5)
+        writer.flush()

@@ -1,0 +1,73 @@
+"""The object store the pipeline reads its sources from: what it lists, reads and writes.
+
+`ObjectStore` is the small interface the pipeline depends on; `sparkify.aws.s3.S3ObjectStore`
+implements it with boto3 (against AWS or the local emulator), and the dry run wraps it in a
+store that lists and reads but never writes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from sparkify.errors import SourceError
+
+
+@dataclass(frozen=True)
+class S3Location:
+    bucket: str
+    prefix: str = ""
+
+    @classmethod
+    def parse(cls, uri: str) -> "S3Location":
+        parsed = urlparse(uri)
+        if parsed.scheme != "s3" or not parsed.netloc:
+            raise SourceError(f"not an S3 URI (expected s3://bucket[/prefix]): {uri}")
+        return cls(parsed.netloc, parsed.path.lstrip("/"))
+
+    def child(self, name: str) -> "S3Location":
+        base = self.prefix.rstrip("/")
+        return S3Location(self.bucket, f"{base}/{name}" if base else name)
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.prefix}"
+
+
+@dataclass(frozen=True)
+class SourceObject:
+    """One object of a source prefix, as listed: enough to load it and to record it in a ledger."""
+
+    bucket: str
+    key: str
+    etag: str
+    size: int
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+class ObjectStore(ABC):
+    """List, inspect, read and write objects; every failure is a one-line SourceError."""
+
+    @abstractmethod
+    def list_objects(self, location: S3Location, suffix: str = ".json") -> list[SourceObject]:
+        """Every object under the prefix whose key ends with `suffix`, sorted by key."""
+
+    @abstractmethod
+    def head(self, bucket: str, key: str) -> SourceObject | None:
+        """The object's listing entry, or None when it does not exist."""
+
+    @abstractmethod
+    def read(self, bucket: str, key: str) -> bytes:
+        """The whole body of one object (source objects are files of a few MB at most)."""
+
+    @abstractmethod
+    def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
+        """Write one object (the COPY manifests of a Redshift load)."""
+
+    @abstractmethod
+    def ensure_bucket(self, bucket: str) -> None:
+        """A clear error when the bucket is missing, elsewhere or unreachable."""

@@ -1,0 +1,1 @@
+"""The warehouse: the interface (`base`), PostgreSQL and Redshift, and the recorded connections."""

@@ -1,0 +1,242 @@
+"""The warehouse interface: create tables, stage, run the transform, query, lock.
+
+`Warehouse` holds everything the engines share (connections, the SQL files, the ledger, the
+staging template); `PostgresWarehouse` and `RedshiftWarehouse` fill in what differs: how a
+staging table is loaded and how the run lock is taken. SQL text comes from `SqlLibrary`,
+which picks each engine's files.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+
+import psycopg2
+from pydantic import SecretStr
+
+from sparkify.errors import MalformedRecordError, WarehouseError, first_line
+from sparkify.quality.targets import QualityTarget
+from sparkify.secrets import redact
+from sparkify.sqllib import STAR_TABLES, TABLES, SqlLibrary, quote_ident, quote_literal
+from sparkify.staging.lines import LoadError
+from sparkify.staging.mappers import RowMapper
+from sparkify.store import ObjectStore, SourceObject
+from sparkify.warehouse.connection import Connection, Cursor, Recorder
+
+log = logging.getLogger("sparkify.warehouse")
+CONNECT_TIMEOUT_SECONDS = 15
+LEDGER_BATCH = 1000  # keys per DELETE ... IN: Redshift limits a statement's size
+Progress = Callable[[int, int], None]  # (objects done, rows so far)
+
+
+@dataclass
+class StageResult:
+    table: str
+    objects: int = 0
+    rows: int = 0
+    errors: list[LoadError] = field(default_factory=list)
+    rows_by_key: dict[str, int] = field(default_factory=dict)  # for the load ledger
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class StagingSource:
+    """What to stage into one table: the discovered objects and how their lines map to rows."""
+
+    objects: Sequence[SourceObject]
+    mapper: RowMapper  # how a line becomes a row when parsed client-side (PostgreSQL)
+    prefix_uri: str  # where the objects were listed (server-side COPY, Redshift)
+    jsonpaths_uri: str = ""  # events only
+
+
+@dataclass(frozen=True)
+class WarehouseTarget:
+    """Where the warehouse is, as the runtime resolved it: its engine, DSN (None on a dry run:
+    nothing connects), schema, a description safe to print, and what a server-side load needs."""
+
+    engine: str
+    dsn: SecretStr | None
+    schema: str
+    where: str
+    role_arn: str = ""
+    region: str = ""
+    manifest_prefix: str = ""
+
+    def describe(self) -> str:
+        return f"{self.where} (schema {self.schema})"
+
+
+class Warehouse(ABC):
+    """Runs the pipeline's SQL files on one PostgreSQL-protocol database.
+
+    `dsn` None sends nothing: every statement goes to the `recorder` only (the dry run).
+    """
+
+    engine: str
+    reads_local_emulator: bool  # can it load from the local S3 emulator (client-side loads)?
+
+    def __init__(self, dsn: SecretStr | str | None, schema: str = "public", *,
+                 recorder: Recorder | None = None) -> None:
+        self.dsn = SecretStr(dsn) if isinstance(dsn, str) else dsn
+        self.schema = schema
+        self.recorder = recorder
+        self.sql = SqlLibrary(self.engine)
+
+    @classmethod
+    def from_target(cls, target: WarehouseTarget, recorder: Recorder | None = None) -> Warehouse:
+        return cls(target.dsn, target.schema, recorder=recorder)
+
+    @abstractmethod
+    def quality_target(self) -> QualityTarget:
+        """GX's data source for this warehouse."""
+
+    def __repr__(self) -> str:
+        where = redact(self.dsn.get_secret_value()) if self.dsn else "nothing (dry run)"
+        return f"{type(self).__name__}({where})"
+
+    # -- connections -----------------------------------------------------------------------
+
+    def connect(self) -> Connection:
+        raw = None
+        if self.dsn is not None:
+            try:
+                raw = psycopg2.connect(self.dsn.get_secret_value(),
+                                       connect_timeout=CONNECT_TIMEOUT_SECONDS)
+            except psycopg2.Error as exc:
+                where = redact(self.dsn.get_secret_value())
+                raise WarehouseError(f"cannot connect to {where}: {first_line(exc)}") from exc
+        conn = Connection(raw, self.recorder)
+        with conn.cursor() as cur:
+            self.run(cur, "session/search_path", schema=quote_ident(self.schema))
+        conn.commit()
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """One connection and one transaction: committed on success, rolled back on any error."""
+        conn = self.connect()
+        try:
+            with conn.cursor() as cur:
+                yield cur
+            conn.commit()
+        except BaseException as exc:
+            if not conn.closed:  # a dropped connection has nothing left to roll back
+                conn.rollback()
+            if isinstance(exc, psycopg2.Error):
+                raise WarehouseError(f"{self}: {first_line(exc)}") from exc
+            raise
+        finally:
+            conn.close()
+
+    def run(self, cur: Cursor, name: str, params: Sequence | None = None, **fill: str) -> int:
+        """Run the statement file `name`; returns the rows it touched."""
+        started = time.perf_counter()
+        try:
+            rows = cur.execute(self.sql.text(name, **fill), params, label=name)
+        except psycopg2.Error as exc:
+            raise WarehouseError(f"{name}.sql failed: {first_line(exc)}") from exc
+        log.debug("%s: %s rows in %.2fs", name, rows, time.perf_counter() - started)
+        return rows
+
+    def query(self, name: str, **fill: str) -> list[tuple]:
+        """The rows of the read-only statement file `name`, on a connection of its own."""
+        with self.transaction() as cur:
+            self.run(cur, name, **fill)
+            return cur.fetchall()
+
+    # -- schema ----------------------------------------------------------------------------
+
+    def create_tables(self) -> None:
+        with self.transaction() as cur:
+            self.run(cur, "ddl/schema", schema=quote_ident(self.schema))
+            for table in TABLES:
+                self.run(cur, f"ddl/{table}")
+
+    def analyze_star(self, cur: Cursor) -> None:
+        """Refresh planner statistics after a load (cheap, and it keeps the plans honest)."""
+        for table in STAR_TABLES:
+            self.run(cur, "staging/analyze", table=table)
+
+    @abstractmethod
+    def exclusive(self, on_wait: Callable[[], None] | None = None) -> AbstractContextManager[None]:
+        """Hold the warehouse's ELT lock for the block; waits while another run holds it."""
+
+    # -- the ledger and counts -------------------------------------------------------------
+
+    def loaded_objects(self) -> dict[str, str]:
+        """The load ledger: ETag of every source object loaded, by key."""
+        return dict(self.query("ledger/loaded_objects"))
+
+    def record_loaded(self, cur: Cursor, ledger_rows: list[tuple]) -> None:
+        """Ledger rows (key, etag, size, rows, run_id, loaded_at), in the caller's transaction."""
+        for start in range(0, len(ledger_rows), LEDGER_BATCH):
+            batch = ledger_rows[start:start + LEDGER_BATCH]
+            self.run(cur, "ledger/forget_objects", (tuple(row[0] for row in batch),))
+            cur.insert_rows(self.sql.text("ledger/record_objects"), batch,
+                            label="ledger/record_objects")
+
+    def row_counts(self, tables: Iterable[str]) -> dict[str, int]:
+        with self.transaction() as cur:
+            return {table: self._count(cur, "report/row_count", table=quote_ident(table))
+                    for table in tables}
+
+    def count(self, name: str, **fill: str) -> int:
+        """The single number the statement file `name` selects (0 when nothing is executed)."""
+        with self.transaction() as cur:
+            return self._count(cur, name, **fill)
+
+    def _count(self, cur: Cursor, name: str, **fill: str) -> int:
+        self.run(cur, name, **fill)
+        row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    # -- staging: the template each engine fills in ----------------------------------------
+
+    def stage(self, table: str, source: StagingSource, store: ObjectStore, *,
+              max_errors: int, run_id: str, progress: Progress | None = None) -> StageResult:
+        """Replace `table` with the rows of `source`, in one transaction, keeping bad lines."""
+        started = time.perf_counter()
+        result = StageResult(table, objects=len(source.objects))
+        with self.transaction() as cur:
+            self.run(cur, f"staging/clear_{table}")
+            self._load(cur, table, source, store, result, max_errors=max_errors, run_id=run_id,
+                       progress=progress)
+            self._record_errors(cur, table, result.errors, run_id)
+            self.run(cur, "staging/analyze", table=table)
+        result.seconds = time.perf_counter() - started
+        log.debug("%s: %d rows from %d objects in %.2fs", table, result.rows, result.objects,
+                  result.seconds, extra={"stage_result": result})  # read by make bench
+        return result
+
+    @abstractmethod
+    def _load(self, cur: Cursor, table: str, source: StagingSource, store: ObjectStore,
+              result: StageResult, *, max_errors: int, run_id: str,
+              progress: Progress | None) -> None:
+        """Fill the cleared `table` from `source`: rows, errors and rows_by_key into `result`."""
+
+    def _record_errors(self, cur: Cursor, table: str, errors: list[LoadError], run_id: str) -> None:
+        self.run(cur, "staging/clear_load_errors", table=quote_literal(table))
+        if errors:
+            cur.insert_rows(self.sql.text("staging/record_load_errors"), [
+                (run_id, table, e.source_key, e.line_number, e.reason, e.raw_text) for e in errors
+            ], label="staging/record_load_errors")
+
+
+def malformed_message(error: LoadError, max_errors: int) -> str:
+    limit = "any malformed record is fatal (--max-errors 0)" if max_errors == 0 else \
+        f"more than --max-errors {max_errors} malformed records"
+    return f"malformed record in {error.describe()}; {limit}"
+
+
+def error_budget(result: StageResult, max_errors: int) -> Callable[[LoadError], None]:
+    """An `on_error` that keeps each bad record and fails once there are more than allowed."""
+    def on_error(error: LoadError) -> None:
+        result.errors.append(error)
+        if len(result.errors) > max_errors:
+            raise MalformedRecordError(malformed_message(error, max_errors))
+
+    return on_error

@@ -1,0 +1,86 @@
+"""PostgreSQL (embedded or by URL): rows parsed client-side and streamed into COPY FROM STDIN."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+
+import psycopg2
+from pydantic import SecretStr
+
+from sparkify.errors import ConfigError
+from sparkify.local.postgres import PGDATA_DIR, EmbeddedPostgres
+from sparkify.quality.targets import QualityTarget, postgres_target
+from sparkify.secrets import redact
+from sparkify.sqllib import quote_literal
+from sparkify.staging.loader import CopyStream, copy_text
+from sparkify.store import ObjectStore, SourceObject
+from sparkify.warehouse.base import (
+    Progress, StageResult, StagingSource, Warehouse, WarehouseTarget, error_budget,
+)
+from sparkify.warehouse.connection import Cursor
+
+
+class PostgresWarehouse(Warehouse):
+    engine = "postgres"
+    reads_local_emulator = True
+
+    @classmethod
+    def target_from_url(cls, url: SecretStr, schema: str, *, dry_run: bool) -> WarehouseTarget:
+        if not url.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ConfigError("--warehouse-url must be a postgresql:// URL")
+        return WarehouseTarget(cls.engine, None if dry_run else url, schema,
+                               redact(url.get_secret_value()))
+
+    @classmethod
+    def embedded_target(cls, services: ExitStack, schema: str, *,
+                        dry_run: bool) -> WarehouseTarget:
+        """The embedded PostgreSQL, started for the command (not on a dry run)."""
+        where = f"the embedded PostgreSQL in {PGDATA_DIR}"
+        if dry_run:
+            return WarehouseTarget(cls.engine, None, schema, where)
+        embedded = services.enter_context(EmbeddedPostgres())
+        return WarehouseTarget(cls.engine, SecretStr(embedded.url), schema, where)
+
+    def quality_target(self) -> QualityTarget:
+        return postgres_target(self.dsn.get_secret_value(), self.schema)
+
+    @contextmanager
+    def exclusive(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """A session-level advisory lock, held by a connection of its own until it closes."""
+        key = quote_literal(f"sparkify-elt:{self.schema}")
+        conn = self.connect()
+        conn.set_autocommit()
+        try:
+            with conn.cursor() as cur:
+                self.run(cur, "lock/try_acquire", key=key)
+                if not cur.fetchone()[0]:
+                    if on_wait:
+                        on_wait()
+                    self.run(cur, "lock/acquire", key=key)
+            yield
+        finally:
+            conn.close()  # closing the session releases the lock
+
+    def _load(self, cur: Cursor, table: str, source: StagingSource, store: ObjectStore,
+              result: StageResult, *, max_errors: int, run_id: str,
+              progress: Progress | None) -> None:
+        def on_object(obj: SourceObject, rows: int) -> None:
+            result.rows_by_key[obj.key] = rows
+            result.rows += rows
+            if progress:
+                progress(len(result.rows_by_key), result.rows)
+
+        chunks = copy_text(store, source.objects, source.mapper,
+                           error_budget(result, max_errors), on_object)
+        stream = CopyStream(chunks)
+        columns = ", ".join(source.mapper.table.column_names)
+        statement = self.sql.text("staging/copy_from_stdin", table=table, columns=columns)
+        try:
+            cur.copy_from_stdin(statement, stream, label="staging/copy_from_stdin")
+        except psycopg2.Error:
+            if stream.error:  # psycopg2 wraps errors raised while reading: show the cause
+                raise stream.error from None
+            raise
+        finally:
+            chunks.close()  # stops GETs and parse workers now, not when garbage-collected

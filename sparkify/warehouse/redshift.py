@@ -1,0 +1,231 @@
+"""Redshift: the shared SQL, staging by a server-side COPY from S3 with an IAM role.
+
+Everything but the load and the lock is inherited: DDL, transforms and counts run the same SQL
+files as on PostgreSQL (Redshift's own versions under sql/redshift/ where the dialects differ).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+from contextlib import contextmanager
+
+import orjson
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+from pydantic import SecretStr
+
+from sparkify.aws.redshift import cluster_endpoint, role_arn
+from sparkify.config import PASSWORD_ENV, PASSWORD_SECRET_BLOCK, Settings
+from sparkify.errors import ConfigError, MalformedRecordError, WarehouseError, first_line
+from sparkify.quality.targets import QualityTarget, redshift_target
+from sparkify.sqllib import quote_literal
+from sparkify.staging.lines import LoadError
+from sparkify.store import ObjectStore, S3Location
+from sparkify.warehouse.base import (
+    Progress, StageResult, StagingSource, Warehouse, WarehouseTarget, malformed_message,
+)
+from sparkify.warehouse.connection import Connection, Cursor, Recorder
+
+log = logging.getLogger("sparkify.redshift")
+
+NO_MANIFEST = "-- no MANIFEST: COPY loads every object under the prefix"
+
+
+def prefix_uri(uri: str) -> str:
+    """A COPY prefix ends in '/', so log_data never also matches log_data_old/."""
+    return uri.rstrip("/") + "/"
+
+
+def manifest_uri(manifest_prefix: str, run_id: str, table: str) -> str:
+    return f"{manifest_prefix.rstrip('/')}/{run_id}/{table}.manifest"
+
+
+def copy_params(*, source: str, manifest: bool, role: str, region: str, jsonpaths: str,
+                max_errors: int) -> dict[str, str]:
+    """The values of a staging COPY file's placeholders, quoted for SQL."""
+    return {
+        "source": quote_literal(source),
+        "manifest": "MANIFEST" if manifest else NO_MANIFEST,
+        "role_arn": quote_literal(role),
+        "region": quote_literal(region),
+        "jsonpaths": quote_literal(jsonpaths),
+        "max_errors": str(int(max_errors)),
+    }
+
+
+def manifest_document(source: StagingSource) -> bytes:
+    """A COPY manifest of exactly the discovered objects; a missing one fails the load."""
+    entries = [{"url": obj.uri, "mandatory": True} for obj in source.objects]
+    return orjson.dumps({"entries": entries}, option=orjson.OPT_INDENT_2)
+
+
+class RedshiftWarehouse(Warehouse):
+    """A Redshift cluster: the shared SQL, and staging by COPY from S3 with an IAM role."""
+
+    engine = "redshift"
+    reads_local_emulator = False  # COPY runs on the cluster, which cannot reach this machine
+    lock_probe_ms = 2000  # how long the first LOCK waits before saying another run holds it
+
+    def __init__(self, dsn: SecretStr | None, schema: str = "public", *, role: str, region: str,
+                 manifest_prefix: str = "", recorder: Recorder | None = None) -> None:
+        super().__init__(dsn, schema=schema, recorder=recorder)
+        self.role = role
+        self.region = region
+        self.manifest_prefix = manifest_prefix
+
+    @classmethod
+    def target_from_settings(cls, settings: Settings, client: Callable[[str], Any], *,
+                             dry_run: bool, loads: bool = True) -> WarehouseTarget:
+        """The configured cluster over TLS; looks up (once) what settings leave empty: the
+        endpoint, and the role's ARN when the command `loads` (COPY assumes the role)."""
+        host, port = cluster_endpoint(settings, client)
+        role = role_arn(settings, client) if loads else ""
+        dsn = None
+        if not dry_run:
+            if not settings.db_password:
+                raise ConfigError(f"no database password: set {PASSWORD_ENV}, [DWH] DB_PASSWORD "
+                                  f"or the Prefect Secret block '{PASSWORD_SECRET_BLOCK}'")
+            dsn = SecretStr(psycopg2.extensions.make_dsn(
+                host=host, port=port, dbname=settings.db_name, user=settings.db_user,
+                password=settings.db_password, sslmode="require", application_name="sparkify-elt",
+                keepalives=1, keepalives_idle=60,  # long COPYs stay quiet; NAT drops idle TCP
+            ))
+        return WarehouseTarget(cls.engine, dsn, settings.schema,
+                               f"Redshift {host}:{port}/{settings.db_name} as {settings.db_user}",
+                               role_arn=role, region=settings.region,
+                               manifest_prefix=settings.manifest_prefix)
+
+    @classmethod
+    def from_target(cls, target: WarehouseTarget,
+                    recorder: Recorder | None = None) -> RedshiftWarehouse:
+        return cls(target.dsn, target.schema, role=target.role_arn, region=target.region,
+                   manifest_prefix=target.manifest_prefix, recorder=recorder)
+
+    def quality_target(self) -> QualityTarget:
+        parts = psycopg2.extensions.parse_dsn(self.dsn.get_secret_value())
+        return redshift_target(host=parts["host"], port=int(parts["port"]),
+                               database=parts["dbname"], user=parts["user"],
+                               password=parts.get("password", ""), schema=self.schema)
+
+    @contextmanager
+    def exclusive(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Redshift has no advisory locks: hold LOCK elt_lock in a transaction left open."""
+        conn = self.connect()  # not autocommit: the lock lasts until this connection closes
+        try:
+            self._lock(conn, on_wait)
+            yield
+        finally:
+            conn.close()  # ends the transaction, which releases the lock
+
+    def _lock(self, conn: Connection, on_wait: Callable[[], None] | None) -> None:
+        try:
+            with conn.cursor() as cur:
+                self.run(cur, "lock/create")
+                conn.commit()
+                if not self._try_lock(conn, cur):
+                    if on_wait:
+                        on_wait()
+                    self.run(cur, "lock/acquire")
+        except (psycopg2.Error, WarehouseError) as exc:
+            raise WarehouseError(f"{self}: cannot take the ELT lock: {first_line(exc)}") from exc
+
+    def _try_lock(self, conn: Connection, cur: Cursor) -> bool:
+        """LOCK under a short statement timeout: False when another run holds the lock."""
+        self.run(cur, "lock/set_timeout", timeout_ms=str(self.lock_probe_ms))
+        try:
+            cur.execute(self.sql.text("lock/acquire"), label="lock/acquire")
+        except psycopg2.errors.QueryCanceled:
+            conn.rollback()  # also undoes the SET: the next LOCK waits without limit
+            return False
+        self.run(cur, "lock/set_timeout", timeout_ms="0")
+        return True
+
+    def _load(self, cur: Cursor, table: str, source: StagingSource, store: ObjectStore,
+              result: StageResult, *, max_errors: int, run_id: str,
+              progress: Progress | None) -> None:
+        uri, manifest = self.copy_from(table, source, store, run_id)
+        params = copy_params(source=uri, manifest=manifest, role=self.role, region=self.region,
+                             jsonpaths=source.jsonpaths_uri, max_errors=max_errors)
+        self._copy(cur, table, params, max_errors)
+        result.rows, copy_id = self._last_copy(cur)
+        if max_errors:
+            result.errors = self.copy_errors(cur.connection.backend_pid, copy_id)
+        if progress:
+            progress(result.objects, result.rows)
+
+    def copy_from(self, table: str, source: StagingSource, store: ObjectStore,
+                  run_id: str) -> tuple[str, bool]:
+        """(uri, is a manifest): a manifest of the objects to load, or their exact prefix."""
+        if self.manifest_prefix:
+            uri = manifest_uri(self.manifest_prefix, run_id, table)
+            location = S3Location.parse(uri)
+            store.put(location.bucket, location.prefix, manifest_document(source),
+                      "application/json")
+            log.info("COPY manifest of %d objects written to %s", len(source.objects), uri)
+            return uri, True
+        return self._exact_prefix(table, source, store), False
+
+    @staticmethod
+    def _exact_prefix(table: str, source: StagingSource, store: ObjectStore) -> str:
+        """The prefix, when COPY from it loads exactly the objects to load; else a clear error."""
+        prefix = prefix_uri(source.prefix_uri)
+        everything = store.list_objects(S3Location.parse(prefix), suffix="")
+        if {obj.key for obj in everything} == {obj.key for obj in source.objects}:
+            return prefix
+        raise ConfigError(
+            f"{table}: {len(source.objects)} of the {len(everything)} objects under {prefix} are "
+            "to be loaded (an incremental load, a backfill or non-JSON objects), but a COPY from "
+            "the prefix would load them all: set [S3] MANIFEST_PREFIX to a writable s3:// "
+            "location so that COPY reads a manifest of exactly these keys")
+
+    def _copy(self, cur: Cursor, table: str, params: dict[str, str], max_errors: int) -> None:
+        """Run the COPY; on a rejected load, name the first bad record in one line."""
+        try:
+            self.run(cur, f"staging/copy_{table}", **params)
+        except WarehouseError:
+            if cur.connection.closed:  # the connection dropped: keep that (retryable) error
+                raise
+            cur.connection.rollback()  # the transaction is aborted; the session lives on
+            _, copy_id = self._last_copy(cur)
+            errors = self.copy_errors(cur.connection.backend_pid, copy_id)
+            if errors:
+                raise MalformedRecordError(malformed_message(errors[0], max_errors)) from None
+            raise
+
+    def _last_copy(self, cur: Cursor) -> tuple[int, int]:
+        """(rows loaded, query id) of this session's latest COPY."""
+        self.run(cur, "staging/last_copy")
+        rows, copy_id = cur.fetchone() or (0, None)
+        return int(rows or 0), int(copy_id if copy_id is not None else -1)
+
+    def copy_errors(self, session_id: int, copy_id: int) -> list[LoadError]:
+        """The records a COPY rejected: sys_load_error_detail, else stl_load_errors."""
+        conn = self.connect()  # its own connection: a failed lookup must not abort the load
+        conn.set_autocommit()
+        try:
+            with conn.cursor() as cur:
+                for name, params in (("staging/copy_errors", {"session_id": str(session_id)}),
+                                     ("staging/copy_errors_stl", {"copy_query_id": str(copy_id)})):
+                    rows = self._fetch(cur, name, params)
+                    if rows:
+                        return [_load_error(*row) for row in rows]
+            return []
+        finally:
+            conn.close()
+
+    def _fetch(self, cur: Cursor, name: str, params: dict[str, str]) -> list[tuple]:
+        try:
+            self.run(cur, name, **params)
+            return cur.fetchall()
+        except WarehouseError as exc:  # e.g. a serverless workgroup has no STL tables
+            log.debug("%s.sql unavailable: %s", name, first_line(exc))
+            return []
+
+
+def _load_error(source_key: str, line_number: int, column: str | None, reason: str,
+                raw_text: str | None) -> LoadError:
+    where = f" (column {column})" if column else ""
+    return LoadError(source_key or "?", int(line_number or 0), f"{reason}{where}", raw_text or "")

@@ -1,0 +1,1 @@
+SELECT COUNT(*) FROM songplay WHERE song_id IS NOT NULL

@@ -1,0 +1,129 @@
+"""--dry-run drives the real flow with a warehouse that records each statement instead of
+sending it: its output equals the golden files, and lists the statements a real run sends.
+
+After a deliberate change to any SQL file, regenerate the golden files with
+`UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_dry_run.py` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import small_dataset, upload_dataset, write_config
+
+from flows import main as main_flow
+from sparkify import cli
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = Path(__file__).resolve().parent / "golden"
+ROLE_ARN = "arn:aws:iam::123456789012:role/sparkify-redshift-s3-read"
+HOST = "sparkify.abc123.us-west-2.redshift.amazonaws.com"
+
+
+def run_main(capsys, *args: str) -> str:
+    code = cli.run_command(main_flow.main, main_flow.build_parser(), list(args))
+    out, err = capsys.readouterr()
+    assert code == 0, err[-3000:]
+    return out
+
+
+def assert_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), \
+        f"the dry run differs from {path}: regenerate with UPDATE_GOLDEN=1 and review the diff"
+
+
+def statements(text: str) -> list[str]:
+    """Each statement or transaction end of a dry run or SQL log, without the notes."""
+    entries = [entry.strip() for entry in re.split(r"\n\n+", text)]
+    return [entry for entry in entries
+            if re.match(r"-- [\w/]+ \(connection \d+", entry) or re.match(r"(COMMIT|ROLLBACK);", entry)]
+
+
+# ---- PostgreSQL ----------------------------------------------------------------------------
+
+def test_the_postgres_dry_run_matches_its_golden_file_with_the_url_password_masked(tmp_path):
+    """The command as a user runs it, in its own process: no password in any output."""
+    data = small_dataset(tmp_path / "data")
+    url = "postgresql://sparkify:Url-secret-9@db.example.com:5432/sparkify"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPARKIFY_", "PREFECT_API"))}
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "flows/main.py"), "--data",
+                             str(data), "--warehouse-url", url, "--dry-run"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300, check=False)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Url-secret-9" not in result.stdout + result.stderr
+    assert "postgresql://sparkify:****@db.example.com:5432/sparkify" in result.stdout
+    assert_golden("dry_run_postgres.sql", result.stdout.replace(str(data), "<data>"))
+
+
+def test_the_dry_run_lists_the_statements_a_real_run_sends_in_its_order(
+        prefect_harness, tmp_path, warehouse_url, capsys, monkeypatch):
+    data = small_dataset(tmp_path / "data")
+    sql_log = tmp_path / "sent.sql"
+    monkeypatch.setenv("SPARKIFY_SQL_LOG", str(sql_log))
+    run_main(capsys, "--data", str(data), "--warehouse-url", warehouse_url)
+    monkeypatch.delenv("SPARKIFY_SQL_LOG")
+
+    planned = statements(run_main(capsys, "--data", str(data), "--warehouse-url", warehouse_url,
+                                  "--dry-run"))
+    sent = statements(sql_log.read_text(encoding="utf-8"))
+
+    assert len(sent) > 60 and any("COPY staging_events" in s for s in sent)
+    assert planned == sent
+
+
+def test_a_dry_run_touches_nothing(prefect_harness, tmp_path, warehouse_url, capsys):
+    from conftest import query
+
+    run_main(capsys, "--data", str(small_dataset(tmp_path / "data")), "--warehouse-url",
+             warehouse_url, "--dry-run")
+
+    assert query(warehouse_url, "SELECT COUNT(*) FROM information_schema.tables "
+                                "WHERE table_schema = 'public'") == [(0,)]
+
+
+# ---- Redshift --------------------------------------------------------------------------------
+
+@pytest.fixture
+def redshift_config(aws, tmp_path):
+    """dwh.cfg for a cluster whose endpoint and role are known, sources in moto's S3."""
+    upload_dataset(aws.client("s3"), "sparkify-golden", small_dataset(tmp_path / "data"))
+    return golden_config(aws.config)
+
+
+def golden_config(path: Path, **more: str) -> Path:
+    return write_config(path, HOST=HOST, ROLE_ARN=ROLE_ARN, INGRESS_CIDR="",
+                        LOG_DATA="s3://sparkify-golden/log_data",
+                        LOG_JSONPATH="s3://sparkify-golden/log_json_path.json",
+                        SONG_DATA="s3://sparkify-golden/song_data", **more)
+
+
+def test_the_redshift_dry_run_matches_its_golden_file(prefect_harness, redshift_config, capsys):
+    assert_golden("dry_run_redshift.sql", run_main(capsys, "--config", str(redshift_config),
+                                                   "--dry-run"))
+
+
+def test_the_plan_follows_the_manifest_error_budget_and_full_refresh_options(
+        prefect_harness, redshift_config, capsys):
+    golden_config(redshift_config, MANIFEST_PREFIX="s3://sparkify-golden/manifests")
+
+    text = run_main(capsys, "--config", str(redshift_config), "--dry-run", "--max-errors", "5",
+                    "--full-refresh")
+
+    assert re.search(r"FROM 's3://sparkify-golden/manifests/[0-9a-f-]{36}/staging_events\.manifest'"
+                     r"\n", text)
+    assert text.count("\nMANIFEST\n") == 2
+    assert text.count("not written on a dry run") == 2  # the manifests: listed, not written
+    assert text.count(f"IAM_ROLE '{ROLE_ARN}'") == 2
+    assert text.count("MAXERROR 5") == 2
+    assert "-- refresh/clear_star (connection" in text
+    assert "-- ledger/loaded_objects" not in text  # a full refresh does not read the ledger
