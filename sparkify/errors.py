@@ -29,18 +29,56 @@ class ProvisioningError(SparkifyError):
     """An AWS provisioning or teardown step failed."""
 
 
+# Redshift aborts one of two conflicting transactions with error 1023, which psycopg2 reports
+# as SQLSTATE XX000: "Serializable isolation violation on table ...". Running again succeeds.
+_REDSHIFT_SERIALIZABLE = "serializable isolation violation"
+# SQLSTATE classes and codes of a lost or refused connection, or a transaction to run again.
+_CONNECTION_STATES = ("08", "57P01", "57P02", "57P03", "40001", "40P01")
+
+
 def is_transient(exc: BaseException | None) -> bool:
-    """True when `exc`, or what caused it, is a network or connection failure worth a retry."""
+    """True when `exc` is a connection-level failure worth a retry: a dropped or refused
+    connection, a network timeout, or a transaction the server aborted to be run again.
+
+    Never when anything in its chain says the data or the settings are wrong (a malformed
+    record, a failed gate, a config error, a SQL data, integrity or syntax error): running
+    again would fail the same way, after doing the work again.
+    """
+    chain = list(_causes(exc))
+    if any(isinstance(link, _never_retried()) for link in chain):
+        return False
+    return any(_is_connection_level(link) for link in chain)
+
+
+def _causes(exc: BaseException | None):
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen and len(seen) < 20:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+
+
+def _never_retried() -> tuple[type[BaseException], ...]:
+    import psycopg2
+
+    return (MalformedRecordError, QualityGateError, ConfigError, psycopg2.DataError,
+            psycopg2.IntegrityError, psycopg2.ProgrammingError, psycopg2.NotSupportedError)
+
+
+def _is_connection_level(exc: BaseException) -> bool:
     import psycopg2
     from botocore.exceptions import ConnectionError as BotoConnectionError
 
-    transient = (psycopg2.OperationalError, BotoConnectionError, ConnectionError, TimeoutError)
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, transient):
-            return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return False
+    if isinstance(exc, (BotoConnectionError, ConnectionError, TimeoutError, psycopg2.InterfaceError)):
+        return True
+    if not isinstance(exc, psycopg2.Error):
+        return False
+    code = exc.pgcode
+    if code is None:  # raised by libpq itself: the connection failed or was lost
+        return isinstance(exc, psycopg2.OperationalError)
+    if code == "XX000":
+        return _REDSHIFT_SERIALIZABLE in (exc.pgerror or "").lower()
+    return code.startswith(_CONNECTION_STATES)
 
 
 def first_line(exc: BaseException | str) -> str:
