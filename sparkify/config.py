@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,17 @@ from sparkify.secrets import register_secret
 
 PASSWORD_ENV = "SPARKIFY_DB_PASSWORD"
 PASSWORD_SECRET_BLOCK = "sparkify-db-password"
+
+
+class Identifier(str):
+    """A setting that ends up in SQL as a name: a plain identifier, checked when it is loaded."""
+
+    PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+    def __new__(cls, value: str) -> Identifier:
+        if not cls.PATTERN.match(value):
+            raise ValueError(value)
+        return super().__new__(cls, value)
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,8 @@ SCHEMA: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting("DWH", "PORT", 5439, "Port the cluster listens on.", int),
-    Setting("DWH", "SCHEMA", "public", "Schema that holds the staging and star tables."),
+    Setting("DWH", "SCHEMA", "public", "Schema that holds the staging and star tables "
+            "(letters, digits and _, not starting with a digit).", Identifier),
     Setting("DWH", "IAM_ROLE_NAME", "sparkify-redshift-s3-read", "Role Redshift assumes to read S3."),
     Setting(
         "DWH", "S3_POLICY", "inline",
@@ -126,7 +139,7 @@ def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
     except ValueError:
         raise ConfigError(
             f"{origin}: [{setting.section}] {setting.key} = {raw!r} is not a valid "
-            f"{setting.kind.__name__}"
+            f"{setting.kind.__name__.lower()}"
         ) from None
 
 
@@ -194,6 +207,6 @@ def example_file() -> str:
         if isinstance(default, bool):
             default = str(default).lower()
         secret = " (secret)" if setting.secret else ""
-        lines.append(f"; {setting.description}{secret} [{setting.kind.__name__}]")
+        lines.append(f"; {setting.description}{secret} [{setting.kind.__name__.lower()}]")
         lines.append(f"{setting.key} = {'' if setting.secret else default}")
     return "\n".join(lines) + "\n"
