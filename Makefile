@@ -5,15 +5,25 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: setup run test bench lint clean
+.PHONY: setup run test bench lint lock clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs the versions in constraints.txt, those the tests last passed with.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
+
+lock:  ## re-resolve the newest versions pyproject.toml allows into constraints.txt (then make test)
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[test]'
+	{ sed -n '1,2p' constraints.txt; .lock-venv/bin/python -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf .lock-venv
 
 run: setup  ## the ELT on the embedded default (local S3 emulator + embedded PostgreSQL)
 	$(PY) flows/main.py $(ARGS)
