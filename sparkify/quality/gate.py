@@ -15,6 +15,7 @@ from sparkify.paths import STATE_DIR
 from sparkify.quality.report import QualityReport, _first_line, _outcome
 from sparkify.quality.suites import EXPECTATIONS_DIR, CheckpointFile, SuiteFile
 from sparkify.quality.targets import QualityTarget
+from sparkify.sqllib import SqlLibrary
 
 # Before great_expectations is imported (lazily, below): no usage statistics.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -145,8 +146,7 @@ class QualityGate:
         """One clear error for a table that is not there (information_schema: both engines)."""
         import sqlalchemy
 
-        query = sqlalchemy.text("SELECT COUNT(*) FROM information_schema.tables"
-                                " WHERE table_schema = :schema AND table_name = :table")
+        query = sqlalchemy.text(SqlLibrary(self.target.kind).text("quality/table_exists"))
         try:
             with self._datasource.get_engine().connect() as conn:
                 exists = conn.execute(query, {"schema": self.target.schema,
