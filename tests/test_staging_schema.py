@@ -23,12 +23,26 @@ DDL_TYPES = {TEXT: {"TEXT", "VARCHAR"}, INT: {"INT", "BIGINT"}, BIGINT: {"BIGINT
              FLOAT: {"DOUBLE"}}
 
 
-def _ddl_columns(engine: str, table: str) -> list[tuple[str, str]]:
+def _ddl_column_defs(engine: str, table: str) -> list[exp.ColumnDef]:
     sql = SqlLibrary(engine).text(f"ddl/{table}")
     dialect = "redshift" if engine == "redshift" else "postgres"
     create = next(s for s in sqlglot.parse(sql, read=dialect) if isinstance(s, exp.Create))
+    return [column for column in create.this.expressions if isinstance(column, exp.ColumnDef)]
+
+
+def _ddl_columns(engine: str, table: str) -> list[tuple[str, str]]:
     return [(column.name, column.args["kind"].this.name)
-            for column in create.this.expressions if isinstance(column, exp.ColumnDef)]
+            for column in _ddl_column_defs(engine, table)]
+
+
+@pytest.mark.parametrize("table", STAGING_TABLES, ids=lambda t: t.name)
+def test_text_widths_are_those_of_the_redshift_columns(table):
+    """The width a staged value is checked against is the VARCHAR Redshift's COPY fills."""
+    widths = {column.name: int(column.args["kind"].expressions[0].name)
+              for column in _ddl_column_defs("redshift", table.name)
+              if column.args["kind"].this.name == "VARCHAR"}
+
+    assert widths == {c.name: c.max_bytes for c in table.columns if c.kind == TEXT}
 
 
 @pytest.mark.parametrize("engine", ENGINES)

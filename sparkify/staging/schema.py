@@ -18,12 +18,17 @@ class Column(NamedTuple):
     name: str  # the staging column
     kind: str  # TEXT, INT, BIGINT or FLOAT
     source_key: str  # the key in the source JSON
+    max_bytes: int | None = None  # text: the bytes Redshift's VARCHAR holds (its DDL says why)
+
+
+KEY, FREE_TEXT = 256, 1024  # VARCHAR bytes: codes and keys; names, titles, places, agents
 
 
 @dataclass(frozen=True)
 class StagingTable:
     name: str
     columns: tuple[Column, ...]
+    after_load: tuple[str, ...] = ()  # statements that finish a load, on every engine
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -35,21 +40,23 @@ class StagingTable:
 
 
 STAGING_EVENTS = StagingTable("staging_events", (
-    Column("artist", TEXT, "artist"), Column("auth", TEXT, "auth"),
-    Column("first_name", TEXT, "firstName"), Column("gender", TEXT, "gender"),
-    Column("item_in_session", INT, "itemInSession"), Column("last_name", TEXT, "lastName"),
-    Column("length", FLOAT, "length"), Column("level", TEXT, "level"),
-    Column("location", TEXT, "location"), Column("method", TEXT, "method"),
-    Column("page", TEXT, "page"), Column("registration", FLOAT, "registration"),
-    Column("session_id", INT, "sessionId"), Column("song", TEXT, "song"),
-    Column("status", INT, "status"), Column("ts", BIGINT, "ts"),
-    Column("user_agent", TEXT, "userAgent"), Column("user_id", TEXT, "userId"),
-))
-STAGING_SONGS = StagingTable("staging_songs", tuple(Column(name, kind, name) for name, kind in (
-    ("num_songs", INT), ("artist_id", TEXT), ("artist_latitude", FLOAT),
-    ("artist_longitude", FLOAT), ("artist_location", TEXT), ("artist_name", TEXT),
-    ("song_id", TEXT), ("title", TEXT), ("duration", FLOAT), ("year", INT),
-)))
+    Column("artist", TEXT, "artist", FREE_TEXT), Column("auth", TEXT, "auth", KEY),
+    Column("first_name", TEXT, "firstName", KEY), Column("gender", TEXT, "gender", KEY),
+    Column("item_in_session", BIGINT, "itemInSession"), Column("last_name", TEXT, "lastName", KEY),
+    Column("length", FLOAT, "length"), Column("level", TEXT, "level", KEY),
+    Column("location", TEXT, "location", FREE_TEXT), Column("method", TEXT, "method", KEY),
+    Column("page", TEXT, "page", KEY), Column("registration", FLOAT, "registration"),
+    Column("session_id", BIGINT, "sessionId"), Column("song", TEXT, "song", FREE_TEXT),
+    Column("status", BIGINT, "status"), Column("ts", BIGINT, "ts"),
+    Column("user_agent", TEXT, "userAgent", FREE_TEXT), Column("user_id", TEXT, "userId", KEY),
+), after_load=("staging/canonical_user_ids",))
+STAGING_SONGS = StagingTable("staging_songs", tuple(
+    Column(name, kind, name, width) for name, kind, width in (
+        ("num_songs", INT, None), ("artist_id", TEXT, KEY), ("artist_latitude", FLOAT, None),
+        ("artist_longitude", FLOAT, None), ("artist_location", TEXT, FREE_TEXT),
+        ("artist_name", TEXT, FREE_TEXT), ("song_id", TEXT, KEY), ("title", TEXT, FREE_TEXT),
+        ("duration", FLOAT, None), ("year", INT, None),
+    )))
 STAGING_TABLES = (STAGING_EVENTS, STAGING_SONGS)
 
 # The JSONPaths used when a --data directory has no log_json_path.json of its own.

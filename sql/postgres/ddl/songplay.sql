@@ -8,8 +8,8 @@ CREATE TABLE IF NOT EXISTS songplay (
     level           TEXT,
     song_id         TEXT,
     artist_id       TEXT,
-    session_id      INTEGER,
-    item_in_session INTEGER,
+    session_id      BIGINT,
+    item_in_session BIGINT,
     location        TEXT,
     user_agent      TEXT
 );

@@ -2,8 +2,8 @@
 -- later load can still be matched to plays loaded before it.
 CREATE TABLE IF NOT EXISTS songplay_source (
     user_id     TEXT NOT NULL,
-    session_key INTEGER NOT NULL,
-    item_key    INTEGER NOT NULL,
+    session_key BIGINT NOT NULL,
+    item_key    BIGINT NOT NULL,
     song        TEXT,
     artist      TEXT,
     length      DOUBLE PRECISION,

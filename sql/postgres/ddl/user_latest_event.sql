@@ -2,6 +2,6 @@
 CREATE TABLE IF NOT EXISTS user_latest_event (
     user_id         TEXT PRIMARY KEY,
     ts              BIGINT,
-    item_in_session INTEGER,
-    session_id      INTEGER
+    item_in_session BIGINT,
+    session_id      BIGINT
 );

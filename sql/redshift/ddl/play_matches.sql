@@ -3,8 +3,8 @@
 -- joined back to on the play key. Emptied by DELETE at each transform (TRUNCATE would commit).
 CREATE TABLE IF NOT EXISTS play_matches (
     user_id     VARCHAR(256) NOT NULL,
-    session_key INTEGER NOT NULL,
-    item_key    INTEGER NOT NULL,
+    session_key BIGINT NOT NULL,
+    item_key    BIGINT NOT NULL,
     song_id     VARCHAR(256),
     PRIMARY KEY (user_id, session_key, item_key)
 )

@@ -7,8 +7,8 @@
 -- only plays not kept before.
 CREATE TABLE IF NOT EXISTS songplay_source (
     user_id     VARCHAR(256) NOT NULL,
-    session_key INTEGER NOT NULL,
-    item_key    INTEGER NOT NULL,
+    session_key BIGINT NOT NULL,
+    item_key    BIGINT NOT NULL,
     song        VARCHAR(1024),
     artist      VARCHAR(1024),
     length      DOUBLE PRECISION,

@@ -4,8 +4,8 @@
 CREATE TABLE IF NOT EXISTS user_latest_event (
     user_id         VARCHAR(256) NOT NULL,
     ts              BIGINT,
-    item_in_session INTEGER,
-    session_id      INTEGER,
+    item_in_session BIGINT,
+    session_id      BIGINT,
     PRIMARY KEY (user_id)
 )
 DISTSTYLE ALL
