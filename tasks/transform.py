@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from prefect.logging import get_run_logger
 
+from sparkify.errors import QualityGateError, WarehouseError
 from sparkify.runtime import Runtime
 from sparkify.sqllib import TRANSFORM_STEPS
 from sparkify.warehouse.base import StageResult
@@ -28,22 +29,38 @@ def transform_star(runtime: Runtime, loaded: DiscoveredSources, staged: list[Sta
     warehouse = runtime.warehouse()
     steps: dict[str, dict[str, float]] = {}
     transaction_started = time.perf_counter()
-    with warehouse.transaction() as cur:
-        if full_refresh:
-            warehouse.run(cur, "refresh/clear_star")
-        for name in TRANSFORM_STEPS:
-            started = time.perf_counter()
-            rows = warehouse.run(cur, name)
-            seconds = time.perf_counter() - started
-            steps[name.split("/")[-1]] = {"rows": rows, "seconds": seconds}
-            logger.info("%s: %d rows in %.2fs", name, rows, seconds)
-        warehouse.record_loaded(cur, _ledger_rows(loaded, staged, run_id))
-        warehouse.analyze_star(cur)
-        waited = _wait_for(before_commit, logger)
+    try:
+        with warehouse.transaction() as cur:
+            if full_refresh:
+                warehouse.run(cur, "refresh/clear_star")
+            for name in TRANSFORM_STEPS:
+                started = time.perf_counter()
+                rows = warehouse.run(cur, name)
+                seconds = time.perf_counter() - started
+                steps[name.split("/")[-1]] = {"rows": rows, "seconds": seconds}
+                logger.info("%s: %d rows in %.2fs", name, rows, seconds)
+            warehouse.record_loaded(cur, _ledger_rows(loaded, staged, run_id))
+            warehouse.analyze_star(cur)
+            waited = _wait_for(before_commit, logger)
+    except WarehouseError as failure:
+        _raise_the_gates_verdict(before_commit, failure)
+        raise
     committed = time.perf_counter() - transaction_started - waited
     logger.info("transform committed in %.2fs, after %.2fs waiting for the staging gate",
                 committed, waited, extra={"transform_seconds": committed, "gate_wait_seconds": waited})
     return steps
+
+
+def _raise_the_gates_verdict(before_commit: Callable[[], object] | None,
+                             failure: WarehouseError) -> None:
+    """A statement failed: when the staging gate beside it fails too, its message names the
+    rule the data broke, so that is the one the user sees (the transform's error is its cause)."""
+    if before_commit is None:
+        return
+    try:
+        before_commit()
+    except QualityGateError as verdict:
+        raise verdict from failure
 
 
 def _wait_for(before_commit: Callable[[], object] | None, logger) -> float:
@@ -62,5 +79,6 @@ def _wait_for(before_commit: Callable[[], object] | None, logger) -> float:
 def _ledger_rows(loaded: DiscoveredSources, staged: list[StageResult], run_id: str) -> list[tuple]:
     rows_by_key = {key: rows for result in staged for key, rows in result.rows_by_key.items()}
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    mapping = [loaded.jsonpaths] if loaded.jsonpaths is not None else []  # to see it change
     return [(obj.uri, obj.etag, obj.size, rows_by_key.get(obj.key), run_id, loaded_at)
-            for obj in (*loaded.events, *loaded.songs)]
+            for obj in (*loaded.events, *loaded.songs, *mapping)]

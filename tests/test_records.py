@@ -36,7 +36,8 @@ def _events(body: bytes):
 
 def test_event_line_becomes_copy_text_with_escapes_and_nulls():
     rows, errors = _events(b'{"artist": "A\\\\B\\tC", "ts": 1541105830796.0, "userId": 39,'
-                           b' "sessionId": "12", "length": "1.5"}\r\n')
+                           b' "sessionId": "12", "length": "1.5", "page": "Home",'
+                           b' "itemInSession": 0}\r\n')
     assert errors == []
     fields = rows[0].rstrip("\n").split("\t")
     columns = dict(zip(STAGING_EVENTS.column_names, fields))
@@ -49,7 +50,9 @@ def test_event_line_becomes_copy_text_with_escapes_and_nulls():
 
 
 def test_bad_lines_are_numbered_and_blank_lines_skipped():
-    body = b'{"ts": 1}\n\n  \n{"ts": "soon"}\n"just a string"\n{"ts": 2\n{"ts": 9223372036854775808}\n'
+    keys = b'"page": "Home", "sessionId": 1, "itemInSession": 0'
+    body = (b'{"ts": 1541105830796, %s}\n\n  \n{"ts": "soon", %s}\n"just a string"\n{"ts": 2\n'
+            b'{"ts": 9223372036854775808, %s}\n' % (keys, keys, keys))
     rows, errors = _events(body)
     assert len(rows) == 1
     assert [(e.line_number, e.reason.split(" ")[0]) for e in errors] == [
@@ -62,7 +65,8 @@ def test_bad_lines_are_numbered_and_blank_lines_skipped():
 
 def test_songs_map_keys_case_insensitively():
     errors = []
-    line = b'{"SONG_ID": "S1", "Title": "T", "artist_name": "N", "Year": 1999, "Duration": 1}'
+    line = (b'{"SONG_ID": "S1", "Title": "T", "artist_name": "N", "Year": 1999, "Duration": 1,'
+            b' "Artist_Id": "AR1"}')
     rows = list(copy_lines(line, "k", SongsMapper(), errors.append))
     columns = dict(zip(SongsMapper().table.column_names, rows[0].rstrip("\n").split("\t")))
     assert (columns["song_id"], columns["title"], columns["year"], columns["duration"]) == (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,38 +31,95 @@ def _parse_reason(exc: Exception) -> str:
 
 def copy_lines(body: bytes, source: str, mapper: RowMapper,
                on_error: Callable[[LoadError], None]) -> Iterator[str]:
-    """COPY text lines for one source object; bad lines go to `on_error` with their number.
+    """COPY text lines for one source object; bad records go to `on_error` with their line.
 
-    The reference, one line at a time; `copy_chunk` gives the same rows and errors faster.
+    The reference, one record at a time; `copy_chunk` gives the same rows and errors faster.
     """
-    body = body.removeprefix(BOM)
-    for number, line in enumerate(body.split(b"\n"), start=1):
-        row = _one_line(line, source, number, mapper.copy_line)
-        if isinstance(row, LoadError):
-            on_error(row)
-        elif row is not None:
-            yield row
+    lines = body.removeprefix(BOM).split(b"\n")
+    index = 0
+    while index < len(lines):
+        rows, errors, used = records_at(lines, index, source, 1 + index, mapper.copy_line)
+        for error in errors:
+            on_error(error)
+        yield from rows
+        index += used
 
 
-def _one_line(line: bytes, source: str, number: int,
-              copy_line: Callable[[dict], str]) -> str | LoadError | None:
-    """The row of one line, its LoadError, or None for a blank line."""
-    line = line.rstrip(b"\r")
+def records_at(lines: list[bytes], index: int, source: str, number: int,
+               copy_line: Callable[[dict], str]) -> tuple[list[str], list[LoadError], int]:
+    """The rows and errors of the record(s) that start at `lines[index]` (line `number`), and
+    how many lines they take. As Redshift's COPY reads JSON, a line may hold several objects
+    and an object may span lines (up to MAX_OBJECT_BYTES, within the lines given)."""
+    line = lines[index].rstrip(b"\r")
     if not line.strip():
-        return None
+        return [], [], 1
     try:
-        record = orjson.loads(line)
-        if not isinstance(record, dict):
-            raise BadRecord(f"not a JSON object (a JSON {type(record).__name__})")
-        return copy_line(record)
-    except orjson.JSONDecodeError as exc:
-        return LoadError(source, number, _parse_reason(exc), _raw(line))
+        return [_row(orjson.loads(line), copy_line)], [], 1
     except BadRecord as exc:
-        return LoadError(source, number, str(exc), _raw(line))
+        return [], [LoadError(source, number, str(exc), _raw(line))], 1
+    except orjson.JSONDecodeError as exc:
+        first_error = LoadError(source, number, _parse_reason(exc), _raw(line))
+    values = _values_on_one_line(line)
+    if values is None:
+        values, used = _object_spanning_lines(lines, index)
+    else:
+        used = 1
+    if values is None:
+        return [], [first_error], 1
+    rows, errors = [], []
+    for value in values:
+        try:
+            rows.append(_row(value, copy_line))
+        except BadRecord as exc:
+            errors.append(LoadError(source, number, str(exc), _raw(line)))
+    return rows, errors, used
+
+
+def _row(record, copy_line: Callable[[dict], str]) -> str:
+    if not isinstance(record, dict):
+        raise BadRecord(f"not a JSON object (a JSON {type(record).__name__})")
+    return copy_line(record)
+
+
+MAX_OBJECT_BYTES = 4 << 20  # Redshift's limit for one JSON object
+_DECODER = json.JSONDecoder()
+
+
+def _values_on_one_line(line: bytes) -> list | None:
+    """The values of a line holding several JSON values (`{...} {...}`), else None. Each is
+    checked again by orjson, which is stricter than the json module (no NaN, valid UTF-8)."""
+    try:
+        text = line.decode("utf-8")
+        spans, position = [], 0
+        while position < len(text):
+            _, end = _DECODER.raw_decode(text, position)
+            spans.append((position, end))
+            position = len(text) - len(text[end:].lstrip())
+        return [orjson.loads(text[start:end]) for start, end in spans] if len(spans) > 1 else None
+    except (ValueError, orjson.JSONDecodeError):
+        return None
+
+
+def _object_spanning_lines(lines: list[bytes], index: int) -> tuple[list | None, int]:
+    """([value], lines used) when `lines[index]` starts one JSON value that ends on a later
+    line (a pretty-printed object), else (None, 1). Tried only at lines that could close it."""
+    size = len(lines[index])
+    for end in range(index + 1, len(lines)):
+        size += len(lines[end]) + 1
+        if size > MAX_OBJECT_BYTES:
+            break
+        if lines[end].rstrip().endswith((b"}", b"]")):
+            try:
+                return [orjson.loads(b"\n".join(lines[index:end + 1]))], end + 1 - index
+            except orjson.JSONDecodeError:
+                continue
+    return None, 1
 
 
 def _raw(line: bytes) -> str:
-    return line[:RAW_TEXT_KEPT * 4].decode("utf-8", errors="replace")[:RAW_TEXT_KEPT]
+    """The start of a bad record as text any engine can store: NUL written as \\u0000."""
+    text = line[:RAW_TEXT_KEPT * 4].decode("utf-8", errors="replace")[:RAW_TEXT_KEPT]
+    return text.replace("\x00", "\\u0000")
 
 
 # ---- chunks: many lines at a time --------------------------------------------------------
@@ -76,11 +134,13 @@ _JSON_ESCAPES_TO_CHECK = re.compile(rb"\\(?:[\\tnr]|u00(?:0|5[cC]))")
 
 @dataclass(frozen=True)
 class CopyChunk:
-    """The COPY text of a run of source lines, with the lines that could not become rows."""
+    """The COPY text of a run of source lines, with the lines that could not become rows and
+    the top-level keys no column maps (each with the first line it was seen on)."""
 
     data: bytes
     rows: int
     errors: tuple[LoadError, ...] = ()
+    unmapped_keys: tuple[tuple[str, int], ...] = ()
 
 
 def line_chunks(body: bytes, size: int) -> Iterator[tuple[int, bytes]]:
@@ -112,18 +172,26 @@ def copy_chunk(chunk: bytes, source: str, first_line: int, mapper: RowMapper) ->
     rows: list[str] = []
     errors: list[LoadError] = []
     append = rows.append
-    for offset, line in enumerate(chunk.split(b"\n")):
+    unmapped: dict[str, int] = {}
+    lines = chunk.split(b"\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
         try:  # the common case first; anything unusual is redone by the reference code
             record = decode(line)
             if typed is not None or record.__class__ is dict:
                 append(copy_line(record))
+                index += 1
                 continue
-        except refused:
-            pass
-        row = _one_line(line, source, first_line + offset, mapper.copy_line)
-        if isinstance(row, LoadError):
-            errors.append(row)
-        elif row is not None:
-            append(row)
-    return CopyChunk("".join(rows).encode("utf-8"), len(rows), tuple(errors))
-
+        except refused as exc:
+            key = typed.unmapped_key(exc) if typed is not None else None
+            if key is not None and key not in unmapped:  # seen now; decoded again, skipping it
+                unmapped[key] = first_line + index
+                decode = typed.decoder_with(frozenset(unmapped))
+                continue
+        found, bad, used = records_at(lines, index, source, first_line + index, mapper.copy_line)
+        rows += found
+        errors += bad
+        index += used
+    return CopyChunk("".join(rows).encode("utf-8"), len(rows), tuple(errors),
+                     tuple(unmapped.items()))

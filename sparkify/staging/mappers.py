@@ -6,6 +6,7 @@ staging_events); songs map by key name, case-insensitively (`JSON 'auto ignoreca
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -13,16 +14,19 @@ from typing import Annotated, Any
 import msgspec
 
 from sparkify.staging.jsonpaths import _extract
-from sparkify.staging.schema import BIGINT, FLOAT, INT, STAGING_EVENTS, STAGING_SONGS, TEXT, StagingTable
-from sparkify.staging.values import _BOUNDS, CONVERTERS, NULL
+from sparkify.staging.schema import FLOAT, STAGING_EVENTS, STAGING_SONGS, TEXT, StagingTable
+from sparkify.staging.rules import ColumnRule, column_rules
+from sparkify.staging.values import _BOUNDS, CONVERTERS, NULL, BadRecord
 
 @dataclass(frozen=True)
 class Field:
-    """Where one column's value comes from: a top-level key, or the steps of a JSONPath."""
+    """Where one column's value comes from (a top-level key, or the steps of a JSONPath), and
+    the rule its value must satisfy, if any (sparkify/staging/rules.py)."""
 
     source: str | tuple
     kind: str
     label: str  # names the value in error messages
+    rule: ColumnRule | None = None
 
 
 class RowMapper:
@@ -50,26 +54,48 @@ class RowMapper:
         return type(self), (self.table, self.fields)
 
 
+_SKIPPED = msgspec.Raw(b"null")
+_UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(.*)`$", re.S)
+
+
 class _TypedDecoder:
     """msgspec decoding of a line into a struct whose field types are the columns' own (text:
     str, int: int in range, float: float or int), and the COPY line built from it.
 
-    A line it refuses (any other type, a key of no column, a non-object, bad JSON) goes to the
-    reference path, so rows and errors stay exactly those of `copy_lines`. Unknown keys are
-    refused because msgspec skips their values without the checks orjson makes (UTF-8, numbers
-    that overflow a double); the source's own lines have none. Only for top-level keys.
+    A line it refuses (any other type, a non-object, bad JSON) goes to the reference path, so
+    rows and errors stay exactly those of `copy_lines`. A key no column maps is refused at
+    first, so that it is seen and reported (with its line); `decoder_with` then gives a decoder
+    that skips it, and the lines after it stay on the fast path. Only for top-level keys.
     """
 
     def __init__(self, fields: tuple[Field, ...]) -> None:
         kinds = {field.source: field.kind for field in fields}
         attribute = {key: f"k{i}" for i, key in enumerate(kinds)}
-        struct = msgspec.defstruct("TypedRecord", [
+        self._fields = [
             (attribute[key], _typed_annotation(kind) | None, msgspec.field(default=None, name=key))
-            for key, kind in kinds.items()], gc=False, forbid_unknown_fields=True)
-        self.decode = msgspec.json.Decoder(struct).decode
-        self.refused = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError)
+            for key, kind in kinds.items()]
+        self._decoders: dict[frozenset[str], Callable[[bytes], Any]] = {}
+        self.decode = self.decoder_with(frozenset())
+        self.refused = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
+                        RecursionError, BadRecord)
         self.copy_line = self._compile(fields, attribute, escape=True)
         self.copy_line_unescaped = self._compile(fields, attribute, escape=False)
+
+    def decoder_with(self, unmapped: frozenset[str]) -> Callable[[bytes], Any]:
+        """A decoder that also accepts (and skips, undecoded) these keys no column maps."""
+        if unmapped not in self._decoders:
+            skipped = [(f"x{i}", msgspec.Raw, msgspec.field(default=_SKIPPED, name=key))
+                       for i, key in enumerate(sorted(unmapped))]
+            struct = msgspec.defstruct("TypedRecord", self._fields + skipped, gc=False,
+                                       forbid_unknown_fields=True)
+            self._decoders[unmapped] = msgspec.json.Decoder(struct).decode
+        return self._decoders[unmapped]
+
+    @staticmethod
+    def unmapped_key(exc: Exception) -> str | None:
+        """The key a line was refused for because no column maps it, if that was the reason."""
+        match = _UNKNOWN_FIELD.match(str(exc)) if isinstance(exc, msgspec.ValidationError) else None
+        return match.group(1) if match else None
 
     @classmethod
     def for_fields(cls, fields: tuple[Field, ...]) -> _TypedDecoder | None:
@@ -81,16 +107,19 @@ class _TypedDecoder:
 
     @staticmethod
     def _compile(fields: tuple[Field, ...], attribute: dict, escape: bool) -> Callable[[Any], str]:
-        namespace: dict[str, Any] = {"NULL": NULL, "T": CONVERTERS[TEXT], "BACKSLASH": "\\"}
+        namespace: dict[str, Any] = {"NULL": NULL, "BACKSLASH": "\\"}
         values = []
         for i, field in enumerate(fields):
-            namespace[f"L{i}"] = field.label
+            namespace[f"L{i}"], namespace[f"R{i}"] = field.label, field.rule
+            namespace[f"C{i}"] = _converter(field)
             v = f"r.{attribute[field.source]}"
-            if field.kind == TEXT and escape:
-                value = f"{v} if BACKSLASH not in {v} and {v}.isprintable() else T({v}, L{i})"
-            else:
-                value = v
-            values.append("{NULL if " + v + " is None else " + value + "}")
+            tests = [f"BACKSLASH not in {v} and {v}.isprintable()"] if field.kind == TEXT and escape \
+                else []
+            if field.rule is not None and field.rule.fast_test(v, f"R{i}"):
+                tests.append(field.rule.fast_test(v, f"R{i}"))
+            value = f"{v} if {' and '.join(tests)} else C{i}({v}, L{i})" if tests else v
+            if_none = f"C{i}(None, L{i})" if field.rule is not None and field.rule.not_null else "NULL"
+            values.append("{" + if_none + " if " + v + " is None else " + value + "}")
         body = "def copy_line(r):\n    return f'" + "\\t".join(values) + "\\n'"
         exec(compile(body, "<typed_copy_line>", "exec"), namespace)  # noqa: S102 (our own text)
         return namespace["copy_line"]
@@ -106,15 +135,19 @@ def _typed_annotation(kind: str) -> Any:
 
 
 def events_mapper(jsonpaths: tuple[tuple, ...]) -> RowMapper:
+    rules = column_rules(STAGING_EVENTS.name, STAGING_EVENTS.columns)
     fields = []
     for steps, column in zip(jsonpaths, STAGING_EVENTS.columns):
         label = ".".join(str(s) for s in steps)
         plain = len(steps) == 1 and isinstance(steps[0], str)
-        fields.append(Field(steps[0] if plain else tuple(steps), column.kind, label))
+        fields.append(Field(steps[0] if plain else tuple(steps), column.kind, label,
+                            rules.get(column.name)))
     return RowMapper(STAGING_EVENTS, tuple(fields))
 
 
-_SONG_FIELDS = tuple(Field(c.name, c.kind, c.name) for c in STAGING_SONGS.columns)
+_SONG_RULES = column_rules(STAGING_SONGS.name, STAGING_SONGS.columns)
+_SONG_FIELDS = tuple(Field(c.name, c.kind, c.name, _SONG_RULES.get(c.name))
+                     for c in STAGING_SONGS.columns)
 _SONG_NAMES = frozenset(STAGING_SONGS.column_names)
 
 
@@ -143,9 +176,7 @@ def _compile_line(fields: tuple[Field, ...], escape: bool,
     repr(float) and the string as it is); anything else goes through its converter, which
     also raises BadRecord. The names below are bound in the function's namespace.
     """
-    namespace: dict[str, Any] = {"X": _extract, "P": prepare, "T": CONVERTERS[TEXT],
-                                 "I": CONVERTERS[INT], "B": CONVERTERS[BIGINT],
-                                 "F": CONVERTERS[FLOAT], "BACKSLASH": "\\"}
+    namespace: dict[str, Any] = {"X": _extract, "P": prepare, "BACKSLASH": "\\"}
     body = ["def copy_line(r):"]
     if prepare is not None:
         body.append("    r = P(r)")
@@ -153,22 +184,41 @@ def _compile_line(fields: tuple[Field, ...], escape: bool,
     values = []
     for i, field in enumerate(fields):
         namespace[f"S{i}"], namespace[f"L{i}"] = field.source, field.label
+        namespace[f"R{i}"], namespace[f"C{i}"] = field.rule, _converter(field)
         fetch = f"g(S{i})" if isinstance(field.source, str) else f"X(r, S{i})"
         body.append(f"    v{i} = {fetch}")
-        values.append("{" + _value_expression(f"v{i}", f"L{i}", field.kind, escape) + "}")
+        values.append("{" + _value_expression(f"v{i}", i, field, escape) + "}")
     body.append("    return f'" + "\\t".join(values) + "\\n'")
     exec(compile("\n".join(body), "<copy_line>", "exec"), namespace)  # noqa: S102 (our own text)
     return namespace["copy_line"]
 
 
-def _value_expression(v: str, label: str, kind: str, escape: bool) -> str:
-    if kind == TEXT:
+def _value_expression(v: str, i: int, field: Field, escape: bool) -> str:
+    """`v` as it is when it has the column's own type (and surely passes the rule), else
+    through its converter C{i}, which also applies the rule and raises BadRecord."""
+    if field.kind == TEXT:
         plain = f"BACKSLASH not in {v} and {v}.isprintable()" if escape else ""
         test = f"{v}.__class__ is str" + (f" and {plain}" if plain else "")
-        return f"{v} if {test} else T({v}, {label})"
-    if kind == FLOAT:
-        return f"{v} if {v}.__class__ is float else F({v}, {label})"
-    low, high = _BOUNDS[kind]
-    convert = "I" if kind == INT else "B"
-    return f"{v} if {v}.__class__ is int and {low} <= {v} < {high} else {convert}({v}, {label})"
+    elif field.kind == FLOAT:
+        test = f"{v}.__class__ is float"
+    else:
+        low, high = _BOUNDS[field.kind]
+        test = f"{v}.__class__ is int and {low} <= {v} < {high}"
+    if field.rule is not None and field.rule.fast_test(v, f"R{i}"):
+        test += " and " + field.rule.fast_test(v, f"R{i}")
+    return f"{v} if {test} else C{i}({v}, L{i})"
 
+
+def _converter(field: Field) -> Callable[[Any, str], str]:
+    """The column's converter, followed by its rule when it has one."""
+    convert = CONVERTERS[field.kind]
+    rule = field.rule
+    if rule is None:
+        return convert
+
+    def convert_and_check(value: Any, label: str) -> str:
+        text = convert(value, label)
+        rule.check(value, text, label)
+        return text
+
+    return convert_and_check

@@ -14,7 +14,7 @@ class BadRecord(ValueError):
     """One source line that cannot become a staging row; the message is the reason."""
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\x00": ""})
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
 
 
@@ -22,6 +22,8 @@ def _text(value: Any, key: str) -> str:
     if value is None:
         return NULL
     if isinstance(value, str):
+        if "\x00" in value:  # Redshift's COPY refuses the record too: no engine keeps a NUL
+            raise BadRecord(f"key '{key}': the text holds a NUL character (\\u0000)")
         return value.translate(_COPY_ESCAPES) if _needs_escape(value) else value
     if isinstance(value, bool):
         return "true" if value else "false"
