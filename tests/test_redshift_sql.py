@@ -39,6 +39,7 @@ RUN_STATEMENTS = (
     "refresh/clear_star", *TRANSFORM_STEPS,
     "ledger/forget_objects", "ledger/record_objects", "staging/record_load_errors",
     "report/row_count", "report/matched_plays", "quality/table_exists",
+    "staging/canonical_user_ids",
 )
 # sqlglot has no grammar for these; each is a keyword and a table name.
 UNPARSED_ALLOWED = {"lock/acquire": "LOCK elt_lock"}

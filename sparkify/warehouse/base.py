@@ -41,6 +41,7 @@ class StageResult:
     errors: list[LoadError] = field(default_factory=list)
     rows_by_key: dict[str, int] = field(default_factory=dict)  # for the load ledger
     seconds: float = 0.0
+    unmapped_keys: dict[str, str] = field(default_factory=dict)  # key -> where first seen
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,8 @@ class Warehouse(ABC):
             self.run(cur, f"staging/clear_{table}")
             self._load(cur, table, source, store, result, max_errors=max_errors, run_id=run_id,
                        progress=progress)
+            for name in source.mapper.table.after_load:
+                self.run(cur, name)
             self._record_errors(cur, table, result.errors, run_id)
             self.run(cur, "staging/analyze", table=table)
         result.seconds = time.perf_counter() - started
