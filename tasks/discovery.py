@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from prefect.logging import get_run_logger
 from sparkify.errors import SourceError
 from sparkify.local.emulator import seed
 from sparkify.runtime import Runtime
+from sparkify.staging.objects import split_loadable
 from sparkify.store import S3Location, SourceObject
 from tasks.retries import io_task
 
@@ -22,12 +23,14 @@ class DiscoveredSources:
     events: list[SourceObject]
     songs: list[SourceObject]
     jsonpaths: SourceObject | None
+    left_out: list[tuple[SourceObject, str]] = field(default_factory=list)  # (object, why)
 
     @property
     def is_empty(self) -> bool:
         return not self.events and not self.songs
 
 
+SHOWN_LEFT_OUT = 20  # objects not loaded named in the warning; the artifact lists them all
 DAILY_LOG = re.compile(r"(\d{4})-(\d{2})-(\d{2})-events\.json$")
 
 
@@ -61,10 +64,12 @@ def discover_sources(runtime: Runtime, start: date | None = None,
     jsonpaths = S3Location.parse(sources.log_jsonpath)
     for bucket in sorted({logs.bucket, songs.bucket, jsonpaths.bucket}):
         store.ensure_bucket(bucket)
-    events = _events_in_window(store, logs, start, end) if (start or end) else \
-        store.list_objects(logs)
-    found = DiscoveredSources(events, store.list_objects(songs),
-                              _jsonpaths_object(store, jsonpaths))
+    listed_events = _events_in_window(store, logs, start, end) if (start or end) else \
+        store.list_objects(logs, suffix="")
+    events, events_left_out = split_loadable(listed_events)
+    songs_found, songs_left_out = split_loadable(store.list_objects(songs, suffix=""))
+    found = DiscoveredSources(events, songs_found, _jsonpaths_object(store, jsonpaths),
+                              events_left_out + songs_left_out)
     for name, objects, location in (("log_data", found.events, logs),
                                     ("song_data", found.songs, songs)):
         if not objects:
@@ -80,7 +85,7 @@ def _events_in_window(store, logs: S3Location, start: date | None,
     found: list[SourceObject] = []
     month = date(start.year, start.month, 1)
     while month <= end:
-        found += [obj for obj in store.list_objects(logs.child(f"{month:%Y/%m}"))
+        found += [obj for obj in store.list_objects(logs.child(f"{month:%Y/%m}"), suffix="")
                   if start <= (_day_of(obj.key) or date.min) <= end]
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return found
@@ -109,7 +114,12 @@ def select_new_objects(runtime: Runtime, found: DiscoveredSources,
     if full_refresh:
         return found
     ledger = runtime.warehouse().loaded_objects()
-    selected = replace(found, events=[o for o in found.events if ledger.get(o.uri) != o.etag],
+    events = [o for o in found.events if ledger.get(o.uri) != o.etag]
+    if _jsonpaths_changed(found.jsonpaths, ledger):
+        get_run_logger().warning("the JSONPaths file %s changed since the last load: every event "
+                                 "object is staged again", found.jsonpaths.uri)
+        events = found.events
+    selected = replace(found, events=events,
                        songs=[o for o in found.songs if ledger.get(o.uri) != o.etag])
     rows = [{"objects": name, "found": len(all_), "new": sum(o.uri not in ledger for o in all_),
              "changed": sum(o.uri in ledger for o in new), "to load": len(new)}
@@ -123,12 +133,30 @@ def select_new_objects(runtime: Runtime, found: DiscoveredSources,
     return selected
 
 
+def _jsonpaths_changed(jsonpaths: SourceObject | None, ledger: dict[str, str]) -> bool:
+    """The mapping of events to columns changed: what was staged with the old one is stale.
+    (The ledger records the JSONPaths file with the objects of each load.)"""
+    return jsonpaths is not None and jsonpaths.uri in ledger and ledger[jsonpaths.uri] != jsonpaths.etag
+
+
 def _publish(found: DiscoveredSources, logs: S3Location, songs: S3Location) -> None:
     rows = [
-        {"prefix": logs.uri, "objects": len(found.events), "bytes": sum(o.size for o in found.events)},
-        {"prefix": songs.uri, "objects": len(found.songs), "bytes": sum(o.size for o in found.songs)},
+        {"object": logs.uri, "objects": len(found.events),
+         "bytes": sum(o.size for o in found.events), "loaded": "yes"},
+        {"object": songs.uri, "objects": len(found.songs),
+         "bytes": sum(o.size for o in found.songs), "loaded": "yes"},
     ]
+    rows += [{"object": obj.uri, "objects": 1, "bytes": obj.size, "loaded": f"no: {why}"}
+             for obj, why in found.left_out]
     create_table_artifact(key="sparkify-sources", table=rows,
-                          description="Source objects discovered on S3")
-    for row in rows:
-        get_run_logger().info("found %(objects)d objects (%(bytes)d bytes) under %(prefix)s", row)
+                          description=f"Source objects discovered on S3 ({len(found.left_out)} "
+                                      "not loaded)")
+    logger = get_run_logger()
+    for row in rows[:2]:
+        logger.info("found %(objects)d objects (%(bytes)d bytes) under %(object)s", row)
+    if found.left_out:
+        shown = "; ".join(f"{obj.uri} ({why})" for obj, why in found.left_out[:SHOWN_LEFT_OUT])
+        more = len(found.left_out) - SHOWN_LEFT_OUT
+        logger.warning("not loaded, %d objects: %s%s", len(found.left_out), shown,
+                       f"; and {more} more (the sparkify-sources artifact lists them)"
+                       if more > 0 else "")

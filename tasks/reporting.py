@@ -44,6 +44,7 @@ class RunSummary:
     seconds: dict[str, float]
     staged: dict[str, int]
     malformed: int
+    unmapped_keys: dict[str, str] = field(default_factory=dict)  # key -> where first seen
 
     def text(self) -> str:
         width = max(len(name) for name in (*self.rows, *self.seconds))
@@ -56,6 +57,9 @@ class RunSummary:
                      f"{self.rows.get('songplay', 0):,}")
         if self.malformed:
             lines.append(f"malformed records kept in load_errors: {self.malformed:,}")
+        if self.unmapped_keys:
+            lines.append("keys no column maps, not loaded: " + "; ".join(
+                f"{key!r} (first in {where})" for key, where in self.unmapped_keys.items()))
         lines += ["", "seconds per step:"]
         lines += [f"  {step:<{width}}  {secs:>10.2f}" for step, secs in self.seconds.items()]
         return "\n".join(lines)
@@ -79,7 +83,8 @@ def summarize_run(runtime: Runtime, staged: list[StageResult], clock: StepClock)
     rows = warehouse.row_counts(REPORTED_TABLES)
     matched = warehouse.count("report/matched_plays")
     summary = RunSummary(rows, matched, dict(clock.seconds),
-                         {r.table: r.rows for r in staged}, sum(len(r.errors) for r in staged))
+                         {r.table: r.rows for r in staged}, sum(len(r.errors) for r in staged),
+                         {key: where for r in staged for key, where in r.unmapped_keys.items()})
     _publish(summary)
     get_run_logger().info("row counts: %s", rows)
     return summary

@@ -61,4 +61,7 @@ def _stage(runtime: Runtime, table: str, source: StagingSource, max_errors: int,
     logger.info("%s: %d rows from %d objects in %.2fs (%.0f rows/s)%s", table, result.rows,
                 result.objects, result.seconds, result.rows / max(result.seconds, 1e-9),
                 f", {len(result.errors)} malformed kept in load_errors" if result.errors else "")
+    if result.unmapped_keys:
+        logger.warning("%s: keys no column maps, not loaded: %s", table, "; ".join(
+            f"{key!r} (first in {where})" for key, where in result.unmapped_keys.items()))
     return result

@@ -36,9 +36,12 @@ PARALLEL_MIN_BYTES = 1 << 20
 
 def copy_text(store: ObjectStore, objects: Sequence[SourceObject], mapper: RowMapper,
               on_error: Callable[[LoadError], None],
-              on_object: Callable[[SourceObject, int], None]) -> Iterator[bytes]:
-    """COPY text of the objects' rows in source order. Each bad line reaches `on_error` and
-    each finished object `on_object(object, its rows)`, in source order too."""
+              on_object: Callable[[SourceObject, int], None],
+              on_unmapped: Callable[[str, str], None] = lambda key, where: None,
+              ) -> Iterator[bytes]:
+    """COPY text of the objects' rows in source order. Each bad line reaches `on_error`, each
+    finished object `on_object(object, its rows)`, and each key no column maps
+    `on_unmapped(key, "file line N")`, in source order too."""
     object_rows = 0
     with _ParsePool(mapper, PARSE_WORKERS) as pool:
         bodies = fetch_in_order(store, objects)
@@ -51,6 +54,8 @@ def copy_text(store: ObjectStore, objects: Sequence[SourceObject], mapper: RowMa
                     continue
                 for error in piece.errors:
                     on_error(error)
+                for key, line in piece.unmapped_keys:
+                    on_unmapped(key, f"{obj.uri} line {line}")
                 object_rows += piece.rows
                 if piece.data:
                     yield piece.data

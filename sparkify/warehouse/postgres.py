@@ -72,7 +72,8 @@ class PostgresWarehouse(Warehouse):
                 progress(len(result.rows_by_key), result.rows)
 
         chunks = copy_text(store, source.objects, source.mapper,
-                           error_budget(result, max_errors), on_object)
+                           error_budget(result, max_errors), on_object,
+                           on_unmapped=result.unmapped_keys.setdefault)
         stream = CopyStream(chunks)
         columns = ", ".join(source.mapper.table.column_names)
         statement = self.sql.text("staging/copy_from_stdin", table=table, columns=columns)
