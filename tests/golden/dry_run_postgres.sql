@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS staging_events (
     auth            TEXT,
     first_name      TEXT,
     gender          TEXT,
-    item_in_session INTEGER,
+    item_in_session BIGINT,
     last_name       TEXT,
     length          DOUBLE PRECISION,
     level           TEXT,
@@ -40,9 +40,9 @@ CREATE TABLE IF NOT EXISTS staging_events (
     method          TEXT,
     page            TEXT,
     registration    DOUBLE PRECISION,
-    session_id      INTEGER,
+    session_id      BIGINT,
     song            TEXT,
-    status          INTEGER,
+    status          BIGINT,
     ts              BIGINT,
     user_agent      TEXT,
     user_id         TEXT
@@ -135,8 +135,8 @@ CREATE TABLE IF NOT EXISTS songplay (
     level           TEXT,
     song_id         TEXT,
     artist_id       TEXT,
-    session_id      INTEGER,
-    item_in_session INTEGER,
+    session_id      BIGINT,
+    item_in_session BIGINT,
     location        TEXT,
     user_agent      TEXT
 );
@@ -167,8 +167,8 @@ CREATE INDEX IF NOT EXISTS song_records_title_artist ON song_records (title, art
 -- later load can still be matched to plays loaded before it.
 CREATE TABLE IF NOT EXISTS songplay_source (
     user_id     TEXT NOT NULL,
-    session_key INTEGER NOT NULL,
-    item_key    INTEGER NOT NULL,
+    session_key BIGINT NOT NULL,
+    item_key    BIGINT NOT NULL,
     song        TEXT,
     artist      TEXT,
     length      DOUBLE PRECISION,
@@ -181,16 +181,16 @@ CREATE INDEX IF NOT EXISTS songplay_source_song_artist ON songplay_source (song,
 CREATE TABLE IF NOT EXISTS user_latest_event (
     user_id         TEXT PRIMARY KEY,
     ts              BIGINT,
-    item_in_session INTEGER,
-    session_id      INTEGER
+    item_in_session BIGINT,
+    session_id      BIGINT
 );
 
 -- ddl/play_matches (connection 2)
 -- Scratch space of one transform: the best song for each play the current load affects.
 CREATE TABLE IF NOT EXISTS play_matches (
     user_id     TEXT NOT NULL,
-    session_key INTEGER NOT NULL,
-    item_key    INTEGER NOT NULL,
+    session_key BIGINT NOT NULL,
+    item_key    BIGINT NOT NULL,
     song_id     TEXT,
     PRIMARY KEY (user_id, session_key, item_key)
 );
@@ -221,6 +221,13 @@ TRUNCATE staging_events;
 -- staging/copy_from_stdin (connection 4)
 -- Rows parsed client-side, streamed in PostgreSQL's COPY text format.
 COPY staging_events (artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method, page, registration, session_id, song, status, ts, user_agent, user_id) FROM STDIN;
+
+-- staging/canonical_user_ids (connection 4)
+-- A userId written as an integral number (12.0, or "12.0") names the same user as 12: staged
+-- as its integer text on both engines, so 12, 12.0 and "12" are one user.
+UPDATE staging_events
+SET user_id = SPLIT_PART(user_id, '.', 1)
+WHERE user_id ~ '^[0-9]+[.]0+$';
 
 -- staging/clear_load_errors (connection 4)
 DELETE FROM load_errors WHERE table_name = 'staging_events';
@@ -715,11 +722,11 @@ SELECT
     CAST(EXTRACT(DOW FROM start_time) AS SMALLINT) AS weekday
 FROM new_play_times;
 
--- ledger/forget_objects (connection 6; parameters: 4 values)
+-- ledger/forget_objects (connection 6; parameters: 5 values)
 -- Objects loaded again (changed since their last load) replace their ledger rows.
 DELETE FROM load_ledger WHERE source_key IN %s;
 
--- ledger/record_objects (connection 6; parameters: 4 rows)
+-- ledger/record_objects (connection 6; parameters: 5 rows)
 INSERT INTO load_ledger (source_key, etag, size, rows, run_id, loaded_at) VALUES %s;
 
 -- staging/analyze (connection 6)

@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS staging_events (
     auth            VARCHAR(256),
     first_name      VARCHAR(256),
     gender          VARCHAR(256),
-    item_in_session INTEGER,
+    item_in_session BIGINT,
     last_name       VARCHAR(256),
     length          DOUBLE PRECISION,
     level           VARCHAR(256),
@@ -64,9 +64,9 @@ CREATE TABLE IF NOT EXISTS staging_events (
     method          VARCHAR(256),
     page            VARCHAR(256),
     registration    DOUBLE PRECISION,
-    session_id      INTEGER,
+    session_id      BIGINT,
     song            VARCHAR(1024),
-    status          INTEGER,
+    status          BIGINT,
     ts              BIGINT,
     user_agent      VARCHAR(1024),
     user_id         VARCHAR(256)
@@ -208,8 +208,8 @@ CREATE TABLE IF NOT EXISTS songplay (
     level           VARCHAR(256),
     song_id         VARCHAR(256),
     artist_id       VARCHAR(256),
-    session_id      INTEGER,
-    item_in_session INTEGER,
+    session_id      BIGINT,
+    item_in_session BIGINT,
     location        VARCHAR(1024),
     user_agent      VARCHAR(1024),
     PRIMARY KEY (songplay_id)
@@ -248,8 +248,8 @@ SORTKEY (song_id);
 -- only plays not kept before.
 CREATE TABLE IF NOT EXISTS songplay_source (
     user_id     VARCHAR(256) NOT NULL,
-    session_key INTEGER NOT NULL,
-    item_key    INTEGER NOT NULL,
+    session_key BIGINT NOT NULL,
+    item_key    BIGINT NOT NULL,
     song        VARCHAR(1024),
     artist      VARCHAR(1024),
     length      DOUBLE PRECISION,
@@ -265,8 +265,8 @@ COMPOUND SORTKEY (user_id, session_key, item_key);
 CREATE TABLE IF NOT EXISTS user_latest_event (
     user_id         VARCHAR(256) NOT NULL,
     ts              BIGINT,
-    item_in_session INTEGER,
-    session_id      INTEGER,
+    item_in_session BIGINT,
+    session_id      BIGINT,
     PRIMARY KEY (user_id)
 )
 DISTSTYLE ALL
@@ -278,8 +278,8 @@ SORTKEY (user_id);
 -- joined back to on the play key. Emptied by DELETE at each transform (TRUNCATE would commit).
 CREATE TABLE IF NOT EXISTS play_matches (
     user_id     VARCHAR(256) NOT NULL,
-    session_key INTEGER NOT NULL,
-    item_key    INTEGER NOT NULL,
+    session_key BIGINT NOT NULL,
+    item_key    BIGINT NOT NULL,
     song_id     VARCHAR(256),
     PRIMARY KEY (user_id, session_key, item_key)
 )
@@ -341,6 +341,13 @@ MAXERROR 0;
 SELECT
     PG_LAST_COPY_COUNT() AS rows_loaded,
     PG_LAST_COPY_ID() AS copy_query_id;
+
+-- staging/canonical_user_ids (connection 4)
+-- A userId written as an integral number (12.0, or "12.0") names the same user as 12: staged
+-- as its integer text on both engines, so 12, 12.0 and "12" are one user.
+UPDATE staging_events
+SET user_id = SPLIT_PART(user_id, '.', 1)
+WHERE user_id ~ '^[0-9]+[.]0+$';
 
 -- staging/clear_load_errors (connection 4)
 DELETE FROM load_errors WHERE table_name = 'staging_events';
@@ -862,11 +869,11 @@ SELECT
     CAST(EXTRACT(DOW FROM start_time) AS SMALLINT) AS weekday
 FROM new_play_times;
 
--- ledger/forget_objects (connection 6; parameters: 4 values)
+-- ledger/forget_objects (connection 6; parameters: 5 values)
 -- Objects loaded again (changed since their last load) replace their ledger rows.
 DELETE FROM load_ledger WHERE source_key IN %s;
 
--- ledger/record_objects (connection 6; parameters: 4 rows)
+-- ledger/record_objects (connection 6; parameters: 5 rows)
 INSERT INTO load_ledger (source_key, etag, size, rows, run_id, loaded_at) VALUES %s;
 
 -- staging/analyze (connection 6)
