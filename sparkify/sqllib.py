@@ -30,10 +30,11 @@ TRANSFORM_STEPS = (
     "star/users_remove_superseded", "star/users",
     "star/user_latest_event_remove_superseded", "star/user_latest_event",
     "star/staged_plays", "star/staged_plays_analyze",
+    "star/earlier_copies", "star/songplay_source_earlier", "star/songplay_earlier",
     "star/songplay_source",
     "star/play_matches_clear", "star/play_matches",
     "star/songplay_rematch", "star/songplay",
-    "star/time",
+    "star/time_remove_unused", "star/time",
 )
 
 

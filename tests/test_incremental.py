@@ -6,6 +6,7 @@ import threading
 import time
 from datetime import date
 
+import orjson
 import pytest
 from pydantic import SecretStr
 
@@ -85,8 +86,9 @@ def test_incremental_run_stages_only_new_objects_and_equals_a_full_reload(
     summary = run(data, warehouse_url)
     assert summary.staged == {"staging_events": 2, "staging_songs": 1}
     new_objects = ledger_keys(warehouse_url, run_id_of_latest=True)
-    assert new_objects == [
+    assert new_objects == [  # the objects loaded, and the JSONPaths file they were read with
         "s3://sparkify-local/log_data/2018/11/2018-11-06-events.json",
+        "s3://sparkify-local/log_json_path.json",
         "s3://sparkify-local/song_data/Z/Z/Z/TRZZZZZ00001.json",
     ]
     assert query(warehouse_url, "SELECT level FROM users WHERE user_id = %s", (user_id,)) == [
@@ -180,3 +182,51 @@ def test_two_runs_at_once_never_interleave(tmp_path, warehouse_url):
     assert sorted(bool(r.staged) for r in results) == [False, True]  # one loaded, one found nothing
     assert query(warehouse_url, "SELECT COUNT(*), COUNT(DISTINCT (user_id, session_id, "
                                 "item_in_session)) FROM songplay")[0][0] == results[0].rows["songplay"]
+
+
+COPY_A = event(userId="1", sessionId=1, itemInSession=0, ts=1541200000000, song="A", artist="X",
+               length=200.0, level="free", location="Austin, TX")
+COPY_B = event(userId="1", sessionId=1, itemInSession=0, ts=1541100000000, song="B", artist="Y",
+               length=100.0, level="paid", location="Waco, TX")
+OTHER = event(userId="2", sessionId=2, itemInSession=0, ts=1541150000000, song="A", artist="X")
+COPY_SONGS = {"TRAAAAA1": [song("SO1", "A", "AR1", "X", 200.0)],
+              "TRAAAAB2": [song("SO2", "B", "AR2", "Y", 100.0)]}
+
+
+@pytest.mark.parametrize("first, second", [("2018-11-01", "2018-11-02"),
+                                           ("2018-11-02", "2018-11-01")])
+def test_the_same_play_in_two_objects_ends_the_same_whichever_is_loaded_first(
+        tmp_path, warehouse_url, fresh_url, first, second):
+    """The contract's rule: one play per (user, session, item), from its earliest copy (by ts).
+    Loaded one object at a time, in either order, the star equals a full reload, and the play
+    keeps the songplay_id it got first."""
+    days = {"2018-11-01": [COPY_A, OTHER], "2018-11-02": [COPY_B]}
+    write_dataset(tmp_path, {first: days[first]}, COPY_SONGS)
+    run(tmp_path, warehouse_url)
+    play_id = query(warehouse_url, "SELECT songplay_id FROM songplay WHERE user_id = '1'")
+    write_dataset(tmp_path, {second: days[second]}, {})
+    run(tmp_path, warehouse_url)
+    run(tmp_path, fresh_url)
+
+    assert star(warehouse_url) == star(fresh_url)
+    assert query(warehouse_url, "SELECT song_id, level, location FROM songplay "
+                                "WHERE user_id = '1'") == [("SO2", "paid", "Waco, TX")]
+    assert query(warehouse_url, "SELECT songplay_id FROM songplay WHERE user_id = '1'") == play_id
+    assert query(warehouse_url, "SELECT COUNT(*) FROM time") == [(2,)]
+
+
+def test_a_changed_jsonpaths_file_stages_every_event_object_again(tmp_path, warehouse_url):
+    write_dataset(tmp_path, {"2018-11-01": [event(userId="1", location="Austin, TX")],
+                             "2018-11-02": [event(userId="2", ts=1541200000000)]}, COPY_SONGS)
+    run(tmp_path, warehouse_url)
+    assert run(tmp_path, warehouse_url).staged == {}  # nothing new
+    # the same 18 paths, but location now reads the userAgent key
+    paths = orjson.loads((tmp_path / "log_json_path.json").read_bytes())["jsonpaths"]
+    paths[8] = "$['userAgent']"
+    (tmp_path / "log_json_path.json").write_bytes(orjson.dumps({"jsonpaths": paths}))
+
+    summary = run(tmp_path, warehouse_url)
+
+    assert summary.staged == {"staging_events": 2, "staging_songs": 2}  # a rebuild: everything
+    assert query(warehouse_url, "SELECT DISTINCT location FROM songplay") == [("Mozilla/5.0",)]
+    assert run(tmp_path, warehouse_url).staged == {}  # and then nothing is new again

@@ -21,13 +21,15 @@ WITH next_song_events AS (
 ),
 
 -- A play is identified by (user_id, session_id, item_in_session): an event staged twice is
--- one play. The -1 keys let plays with a missing session or item still compare equal.
+-- one play, its earliest copy (then the smallest content, so the pick never depends on load
+-- order; star/earlier_copies.sql applies the same order across loads). The -1 keys let plays
+-- with a missing session or item still compare equal.
 numbered_events AS (
     SELECT
         next_song_events.*,
         ROW_NUMBER() OVER (
             PARTITION BY user_id, session_key, item_key
-            ORDER BY ts, song, artist, length
+            ORDER BY ts, song, artist, length, level, location, user_agent
         ) AS copy_number
     FROM next_song_events
 )
