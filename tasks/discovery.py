@@ -24,6 +24,7 @@ class DiscoveredSources:
     songs: list[SourceObject]
     jsonpaths: SourceObject | None
     left_out: list[tuple[SourceObject, str]] = field(default_factory=list)  # (object, why)
+    rebuild: bool = False  # the star is rebuilt from these objects, as with --full-refresh
 
     @property
     def is_empty(self) -> bool:
@@ -114,12 +115,12 @@ def select_new_objects(runtime: Runtime, found: DiscoveredSources,
     if full_refresh:
         return found
     ledger = runtime.warehouse().loaded_objects()
-    events = [o for o in found.events if ledger.get(o.uri) != o.etag]
     if _jsonpaths_changed(found.jsonpaths, ledger):
         get_run_logger().warning("the JSONPaths file %s changed since the last load: every event "
-                                 "object is staged again", found.jsonpaths.uri)
-        events = found.events
-    selected = replace(found, events=events,
+                                 "means something else now, so the star is rebuilt from every "
+                                 "object (as with --full-refresh)", found.jsonpaths.uri)
+        return replace(found, rebuild=True)
+    selected = replace(found, events=[o for o in found.events if ledger.get(o.uri) != o.etag],
                        songs=[o for o in found.songs if ledger.get(o.uri) != o.etag])
     rows = [{"objects": name, "found": len(all_), "new": sum(o.uri not in ledger for o in all_),
              "changed": sum(o.uri in ledger for o in new), "to load": len(new)}

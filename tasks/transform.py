@@ -31,7 +31,7 @@ def transform_star(runtime: Runtime, loaded: DiscoveredSources, staged: list[Sta
     transaction_started = time.perf_counter()
     try:
         with warehouse.transaction() as cur:
-            if full_refresh:
+            if full_refresh or loaded.rebuild:
                 warehouse.run(cur, "refresh/clear_star")
             for name in TRANSFORM_STEPS:
                 started = time.perf_counter()
