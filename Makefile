@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: setup run test bench lint lock clean
+.PHONY: setup run test bench notify-setup lint lock clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,9 @@ test: setup  ## the whole test suite
 
 bench: setup  ## the performance benchmark (not a test)
 	$(PY) benchmarks/run.py $(ARGS)
+
+notify-setup: setup  ## the failure notifications of automations/ on the Prefect server at PREFECT_API_URL
+	$(PY) -m sparkify.notify $(ARGS)
 
 lint: setup
 	$(PY) -m pip install --quiet ruff sqlfluff

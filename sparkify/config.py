@@ -90,6 +90,12 @@ SCHEMA: tuple[Setting, ...] = (
         "Writable s3:// prefix for COPY manifests. Needed on Redshift for incremental runs "
         "and --start/--end backfills, which load some objects of a prefix, not all of it.",
     ),
+    Setting(
+        "NOTIFY", "BLOCK", "",
+        "Prefect notification block that failures are sent to, as <block-type-slug>/<name> "
+        "(e.g. custom-webhook/sparkify-alerts, slack-webhook/sparkify-alerts; see "
+        "`prefect block ls`). The webhook URL lives in the block. Applied by make notify-setup.",
+    ),
 )
 
 
@@ -118,6 +124,7 @@ class Settings:
     log_jsonpath: str
     song_data: str
     manifest_prefix: str
+    block: str  # [NOTIFY] BLOCK
 
     def __repr__(self) -> str:  # never show the password
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "db_password"}

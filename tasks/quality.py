@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import threading
 from typing import Literal
+from uuid import UUID
 
 from prefect.artifacts import create_table_artifact
+from prefect.events import emit_event
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
 
 from sparkify.errors import QualityGateError
+from sparkify.notify.events import quality_failed_event
 from sparkify.quality.report import QualityReport
 from sparkify.runtime import Runtime
 from tasks.retries import io_task
@@ -39,26 +42,32 @@ def run_checkpoint(runtime: Runtime, checkpoint: str, mode: QualityMode) -> Qual
         report = gate.run(checkpoint)
     finally:
         gate.release_connections()
-    publish(report)
+    artifact_id = publish(report)
     logger.info(report.summary())
     if report.data_docs:
         logger.info("Data Docs: %s", report.data_docs)
     if not report.success:
+        # In both modes: the event is on record, and in mode warn it is what notifies.
+        emit_event(**quality_failed_event(report, mode, artifact_key(report), artifact_id))
         if mode == "fail":
             raise QualityGateError(report.failure_message())
         logger.warning("%s (quality mode warn: not stopping)", report.failure_message())
     return report
 
 
-def publish(report: QualityReport) -> None:
+def publish(report: QualityReport) -> UUID:
     """A keyed table artifact per checkpoint: one row per expectation, so the UI keeps history."""
     verdict = "passed" if report.success else f"failed {len(report.failures)}"
-    create_table_artifact(
-        key=f"sparkify-quality-{report.checkpoint}",
+    return create_table_artifact(
+        key=artifact_key(report),
         table=report.artifact_rows(),
         description=f"GX checkpoint '{report.checkpoint}': {verdict} of "
                     f"{len(report.outcomes)} expectations in {report.seconds:.2f}s",
     )
+
+
+def artifact_key(report: QualityReport) -> str:
+    return f"sparkify-quality-{report.checkpoint}"
 
 
 # Both checkpoints of a flow run share one GX context, so the Data Docs index it builds lists

@@ -4,22 +4,17 @@ by a process worker against a real local Prefect server."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 import yaml
 
-from sparkify.local.emulator import free_port
 from tests.conftest import PROJECT_ROOT, event, query, song, write_dataset
+from tests.prefect_server import PREFECT, running_prefect_server
 
 PREFECT_YAML = yaml.safe_load((PROJECT_ROOT / "prefect.yaml").read_text())
 DEPLOYMENTS = PREFECT_YAML["deployments"]
-PREFECT = str(Path(sys.executable).with_name("prefect"))
 
 
 def test_every_cron_is_valid_and_every_entrypoint_loads():
@@ -49,33 +44,8 @@ def test_no_literal_secret_in_prefect_yaml():
 @pytest.fixture(scope="module")
 def prefect_server(tmp_path_factory):
     """A real Prefect server on loopback, with its own home; yields the CLI environment."""
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = free_port()
-    env = {**os.environ, "PREFECT_HOME": str(home),
-           "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_SERVER_UI_ENABLED": "false"}
-    server = subprocess.Popen([PREFECT, "server", "start", "--host", "127.0.0.1", "--port",
-                               str(port)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        _wait_healthy(f"http://127.0.0.1:{port}/api/health", server)
+    with running_prefect_server(tmp_path_factory.mktemp("prefect-home")) as env:
         yield env
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the Prefect server exited"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"no Prefect server at {url}")
 
 
 def _prefect(env, *args: str) -> str:
