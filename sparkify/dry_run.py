@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
 from sparkify.quality.report import QualityReport
 from sparkify.quality.suites import EXPECTATIONS_DIR, CheckpointFile, SuiteFile
 from sparkify.secrets import redact
-from sparkify.store import ObjectStore, S3Location, SourceObject
+from sparkify.store import ObjectStore, S3Location, SourceObject, Suffix
 
 # What an empty warehouse answers: the lock is free, the ledger is empty, COPY loaded nothing.
 DRY_RUN_ANSWERS: dict[str, list[tuple]] = {
@@ -111,7 +112,7 @@ class ReadOnlyStore(ObjectStore):
         self.inner = inner
         self.log = log
 
-    def list_objects(self, location: S3Location, suffix: str = ".json") -> list[SourceObject]:
+    def list_objects(self, location: S3Location, suffix: Suffix = ".json") -> list[SourceObject]:
         return self.inner.list_objects(location, suffix)
 
     def head(self, bucket: str, key: str) -> SourceObject | None:
@@ -119,6 +120,9 @@ class ReadOnlyStore(ObjectStore):
 
     def read(self, bucket: str, key: str) -> bytes:
         return self.inner.read(bucket, key)
+
+    def stream(self, bucket: str, key: str) -> Iterator[bytes]:
+        return self.inner.stream(bucket, key)
 
     def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
         self.log.note(f"S3 PUT s3://{bucket}/{key} ({len(body):,} bytes of {content_type}): "

@@ -13,6 +13,7 @@ from prefect.logging import get_run_logger
 from sparkify.errors import SourceError
 from sparkify.local.emulator import seed
 from sparkify.runtime import Runtime
+from sparkify.staging.compression import LOADABLE_SUFFIXES, SUFFIX_PATTERN
 from sparkify.store import S3Location, SourceObject
 from tasks.retries import io_task
 
@@ -28,7 +29,7 @@ class DiscoveredSources:
         return not self.events and not self.songs
 
 
-DAILY_LOG = re.compile(r"(\d{4})-(\d{2})-(\d{2})-events\.json$")
+DAILY_LOG = re.compile(r"(\d{4})-(\d{2})-(\d{2})-events" + SUFFIX_PATTERN + "$")
 
 
 @io_task
@@ -62,13 +63,14 @@ def discover_sources(runtime: Runtime, start: date | None = None,
     for bucket in sorted({logs.bucket, songs.bucket, jsonpaths.bucket}):
         store.ensure_bucket(bucket)
     events = _events_in_window(store, logs, start, end) if (start or end) else \
-        store.list_objects(logs)
-    found = DiscoveredSources(events, store.list_objects(songs),
+        store.list_objects(logs, LOADABLE_SUFFIXES)
+    found = DiscoveredSources(events, store.list_objects(songs, LOADABLE_SUFFIXES),
                               _jsonpaths_object(store, jsonpaths))
     for name, objects, location in (("log_data", found.events, logs),
                                     ("song_data", found.songs, songs)):
         if not objects:
-            raise SourceError(f"no .json objects under {location.uri}/ ({name} is empty or missing)")
+            raise SourceError(f"no .json objects under {location.uri}/ ({name} is empty or "
+                              f"missing; {', '.join(LOADABLE_SUFFIXES[1:])} count too)")
     _publish(found, logs, songs)
     return found
 
@@ -80,14 +82,15 @@ def _events_in_window(store, logs: S3Location, start: date | None,
     found: list[SourceObject] = []
     month = date(start.year, start.month, 1)
     while month <= end:
-        found += [obj for obj in store.list_objects(logs.child(f"{month:%Y/%m}"))
+        listed = store.list_objects(logs.child(f"{month:%Y/%m}"), LOADABLE_SUFFIXES)
+        found += [obj for obj in listed
                   if start <= (_day_of(obj.key) or date.min) <= end]
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
     return found
 
 
 def _day_of(key: str) -> date | None:
-    """The day in a log_data/YYYY/MM/YYYY-MM-DD-events.json key, if it has one."""
+    """The day in a log_data/YYYY/MM/YYYY-MM-DD-events.json[.gz|.zst|.bz2] key, if any."""
     match = DAILY_LOG.search(key)
     try:
         return date(*map(int, match.groups())) if match else None
