@@ -10,6 +10,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from sparkify.staging.compression import BZIP2, GZIP, ZSTD
 from sparkify.warehouse.redshift import copy_params
 from sparkify.sqllib import SQL_ROOT, TABLES, TRANSFORM_STEPS, SqlLibrary
 
@@ -202,6 +203,22 @@ def test_songs_copy_matches_keys_case_insensitively_from_a_manifest():
 
     assert "FORMAT AS JSON 'auto ignorecase'" in text
     assert re.search(r"FROM 's3://b/m/r/staging_songs\.manifest'\n(.*\n)*MANIFEST\n", text)
+
+
+@pytest.mark.parametrize("kind", [GZIP, ZSTD, BZIP2], ids=lambda kind: kind.name)
+@pytest.mark.parametrize("table", ["staging_events", "staging_songs"])
+def test_a_compressed_copy_names_its_option_and_parses_as_redshift(table, kind):
+    text = copy_text(table, manifest=True, compression=kind)
+
+    assert re.search(rf"\nMANIFEST\n{kind.copy_option}\nREGION", text)
+    [statement] = [s for s in sqlglot.parse(text, read="redshift") if s]
+    assert not isinstance(statement, exp.Command)
+
+
+def test_a_plain_copy_names_no_option():
+    text = without_comments(copy_text("staging_songs"))
+
+    assert not re.search(r"\b(GZIP|ZSTD|BZIP2)\b", text)
 
 
 def test_a_quote_in_a_uri_cannot_break_out_of_the_literal():

@@ -7,9 +7,10 @@ files as on PostgreSQL (Redshift's own versions under sql/redshift/ where the di
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import psycopg2
@@ -22,8 +23,9 @@ from sparkify.config import PASSWORD_ENV, PASSWORD_SECRET_BLOCK, Settings
 from sparkify.errors import ConfigError, MalformedRecordError, WarehouseError, first_line
 from sparkify.quality.targets import QualityTarget, redshift_target
 from sparkify.sqllib import quote_literal
+from sparkify.staging.compression import KINDS, PLAIN, Compression, compression_of
 from sparkify.staging.lines import LoadError
-from sparkify.store import ObjectStore, S3Location
+from sparkify.store import ObjectStore, S3Location, SourceObject
 from sparkify.warehouse.base import (
     Progress, StageResult, StagingSource, Warehouse, WarehouseTarget, malformed_message,
 )
@@ -32,6 +34,16 @@ from sparkify.warehouse.connection import Connection, Cursor, Recorder
 log = logging.getLogger("sparkify.redshift")
 
 NO_MANIFEST = "-- no MANIFEST: COPY loads every object under the prefix"
+NOT_COMPRESSED = "-- not compressed (.json)"
+
+
+@dataclass(frozen=True)
+class CopySource:
+    """What one COPY reads: a prefix or a manifest, of objects of one compression kind."""
+
+    uri: str
+    manifest: bool
+    kind: Compression
 
 
 def prefix_uri(uri: str) -> str:
@@ -39,16 +51,18 @@ def prefix_uri(uri: str) -> str:
     return uri.rstrip("/") + "/"
 
 
-def manifest_uri(manifest_prefix: str, run_id: str, table: str) -> str:
-    return f"{manifest_prefix.rstrip('/')}/{run_id}/{table}.manifest"
+def manifest_uri(manifest_prefix: str, run_id: str, table: str, kind: Compression = PLAIN) -> str:
+    name = table if kind is PLAIN else f"{table}.{kind.name}"
+    return f"{manifest_prefix.rstrip('/')}/{run_id}/{name}.manifest"
 
 
 def copy_params(*, source: str, manifest: bool, role: str, region: str, jsonpaths: str,
-                max_errors: int) -> dict[str, str]:
+                max_errors: int, compression: Compression = PLAIN) -> dict[str, str]:
     """The values of a staging COPY file's placeholders, quoted for SQL."""
     return {
         "source": quote_literal(source),
         "manifest": "MANIFEST" if manifest else NO_MANIFEST,
+        "compression": compression.copy_option or NOT_COMPRESSED,
         "role_arn": quote_literal(role),
         "region": quote_literal(region),
         "jsonpaths": quote_literal(jsonpaths),
@@ -56,10 +70,16 @@ def copy_params(*, source: str, manifest: bool, role: str, region: str, jsonpath
     }
 
 
-def manifest_document(source: StagingSource) -> bytes:
-    """A COPY manifest of exactly the discovered objects; a missing one fails the load."""
-    entries = [{"url": obj.uri, "mandatory": True} for obj in source.objects]
+def manifest_document(objects: Sequence[SourceObject]) -> bytes:
+    """A COPY manifest of exactly these objects; a missing one fails the load."""
+    entries = [{"url": obj.uri, "mandatory": True} for obj in objects]
     return orjson.dumps({"entries": entries}, option=orjson.OPT_INDENT_2)
+
+
+def by_compression(objects: Sequence[SourceObject]) -> list[tuple[Compression, list[SourceObject]]]:
+    """The objects grouped by compression kind (one COPY each), kinds in a fixed order."""
+    groups = {kind: [obj for obj in objects if compression_of(obj.key) is kind] for kind in KINDS}
+    return [(kind, group) for kind, group in groups.items() if group]
 
 
 class RedshiftWarehouse(Warehouse):
@@ -146,32 +166,47 @@ class RedshiftWarehouse(Warehouse):
     def _load(self, cur: Cursor, table: str, source: StagingSource, store: ObjectStore,
               result: StageResult, *, max_errors: int, run_id: str,
               progress: Progress | None) -> None:
-        uri, manifest = self.copy_from(table, source, store, run_id)
-        params = copy_params(source=uri, manifest=manifest, role=self.role, region=self.region,
-                             jsonpaths=source.jsonpaths_uri, max_errors=max_errors)
-        self._copy(cur, table, params, max_errors)
-        result.rows, copy_id = self._last_copy(cur)
-        if max_errors:
-            result.errors = self.copy_errors(cur.connection.backend_pid, copy_id)
+        for copy in self.copy_plan(table, source, store, run_id):
+            params = copy_params(source=copy.uri, manifest=copy.manifest, role=self.role,
+                                 region=self.region, jsonpaths=source.jsonpaths_uri,
+                                 max_errors=max_errors, compression=copy.kind)
+            self._copy(cur, table, params, max_errors)
+            rows, copy_id = self._last_copy(cur)
+            result.rows += rows
+            if max_errors:
+                result.errors += self.copy_errors(cur.connection.backend_pid, copy_id)
         if progress:
             progress(result.objects, result.rows)
 
-    def copy_from(self, table: str, source: StagingSource, store: ObjectStore,
-                  run_id: str) -> tuple[str, bool]:
-        """(uri, is a manifest): a manifest of the objects to load, or their exact prefix."""
-        if self.manifest_prefix:
-            uri = manifest_uri(self.manifest_prefix, run_id, table)
+    def copy_plan(self, table: str, source: StagingSource, store: ObjectStore,
+                  run_id: str) -> list[CopySource]:
+        """One COPY per compression kind: each reads a manifest of exactly its objects, or,
+        with one kind only and no MANIFEST_PREFIX, the prefix when it holds exactly them."""
+        groups = by_compression(source.objects)
+        if not groups:  # nothing new for this table: it stays cleared
+            return []
+        if not self.manifest_prefix:
+            prefix = self._exact_prefix(table, source, store, len(groups))
+            return [CopySource(prefix, False, groups[0][0])]
+        plan = []
+        for kind, objects in groups:
+            uri = manifest_uri(self.manifest_prefix, run_id, table, kind)
             location = S3Location.parse(uri)
-            store.put(location.bucket, location.prefix, manifest_document(source),
+            store.put(location.bucket, location.prefix, manifest_document(objects),
                       "application/json")
-            log.info("COPY manifest of %d objects written to %s", len(source.objects), uri)
-            return uri, True
-        return self._exact_prefix(table, source, store), False
+            log.info("COPY manifest of %d %s objects written to %s", len(objects), kind.name, uri)
+            plan.append(CopySource(uri, True, kind))
+        return plan
 
     @staticmethod
-    def _exact_prefix(table: str, source: StagingSource, store: ObjectStore) -> str:
+    def _exact_prefix(table: str, source: StagingSource, store: ObjectStore, kinds: int) -> str:
         """The prefix, when COPY from it loads exactly the objects to load; else a clear error."""
         prefix = prefix_uri(source.prefix_uri)
+        if kinds > 1:
+            raise ConfigError(
+                f"{table}: the objects under {prefix} are of {kinds} compression kinds, and "
+                "each kind needs its own COPY: set [S3] MANIFEST_PREFIX to a writable s3:// "
+                "location so that each COPY reads a manifest of exactly its keys")
         everything = store.list_objects(S3Location.parse(prefix), suffix="")
         if {obj.key for obj in everything} == {obj.key for obj in source.objects}:
             return prefix

@@ -320,6 +320,8 @@ DELETE FROM staging_events;
 -- FORMAT AS JSON '<jsonpaths>': the i-th JSONPath fills the i-th listed column, which maps the
 -- camelCase keys (firstName, userId, ...) to snake_case columns; plain JSON 'auto' would
 -- match keys case-sensitively and load those columns as NULL.
+-- GZIP, ZSTD or BZIP2 when the objects are compressed (.json.gz, .json.zst, .json.bz2): one
+-- COPY per kind, each through a manifest of exactly its keys.
 -- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
 -- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
 COPY staging_events (
@@ -331,6 +333,7 @@ FROM 's3://sparkify-golden/log_data/'
 IAM_ROLE 'arn:aws:iam::123456789012:role/sparkify-redshift-s3-read'
 FORMAT AS JSON 's3://sparkify-golden/log_json_path.json'
 -- no MANIFEST: COPY loads every object under the prefix
+-- not compressed (.json)
 REGION 'us-west-2'
 COMPUPDATE OFF
 STATUPDATE OFF
@@ -369,6 +372,8 @@ DELETE FROM staging_songs;
 -- manifest listing exactly the keys selected for this load.
 -- JSON 'auto ignorecase': keys match the column names case-insensitively (plain 'auto' is
 -- case-sensitive and would load differently-cased keys as NULL).
+-- GZIP, ZSTD or BZIP2 when the objects are compressed (.json.gz, .json.zst, .json.bz2): one
+-- COPY per kind, each through a manifest of exactly its keys.
 -- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
 -- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
 COPY staging_songs (
@@ -379,6 +384,7 @@ FROM 's3://sparkify-golden/song_data/'
 IAM_ROLE 'arn:aws:iam::123456789012:role/sparkify-redshift-s3-read'
 FORMAT AS JSON 'auto ignorecase'
 -- no MANIFEST: COPY loads every object under the prefix
+-- not compressed (.json)
 REGION 'us-west-2'
 COMPUPDATE OFF
 STATUPDATE OFF
