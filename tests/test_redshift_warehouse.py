@@ -12,6 +12,7 @@ import pytest
 from conftest import REGION, Aws, query, write_config
 
 from sparkify.aws.s3 import S3ObjectStore
+from sparkify.aws.deployments import deployment_of
 from sparkify.config import load_settings
 from sparkify.errors import ConfigError, MalformedRecordError, WarehouseError
 from sparkify.runtime import open_runtime
@@ -52,11 +53,12 @@ def test_the_runtime_looks_up_host_and_role_once_and_connects_over_tls(aws):
     assert aws.password not in repr(warehouse) + repr(target) + target.describe()
 
 
-def test_configured_host_and_role_need_no_aws_call(aws):
-    write_config(aws.config, HOST="example.redshift.amazonaws.com",
+def test_configured_host_and_role_need_no_aws_call_with_a_password(aws):
+    write_config(aws.config, HOST="example.redshift.amazonaws.com", AUTH="password",
                  ROLE_ARN="arn:aws:iam::123456789012:role/x")
+    settings = load_settings(aws.config)
 
-    target = RedshiftWarehouse.target_from_settings(load_settings(aws.config), _no_aws,
+    target = RedshiftWarehouse.target_from_settings(settings, deployment_of(settings), _no_aws,
                                                     dry_run=False)
 
     assert target.role_arn == "arn:aws:iam::123456789012:role/x"

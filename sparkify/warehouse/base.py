@@ -65,6 +65,7 @@ class WarehouseTarget:
     role_arn: str = ""
     region: str = ""
     manifest_prefix: str = ""
+    login: str = ""  # how it logs in, safe to print (Redshift)
 
     def describe(self) -> str:
         return f"{self.where} (schema {self.schema})"

@@ -18,8 +18,10 @@ import psycopg2.errors
 import psycopg2.extensions
 from pydantic import SecretStr
 
-from sparkify.aws.redshift import cluster_endpoint, role_arn
-from sparkify.config import PASSWORD_ENV, PASSWORD_SECRET_BLOCK, Settings
+from sparkify.aws.credentials import login
+from sparkify.aws.deployments import Deployment
+from sparkify.aws.redshift import role_arn
+from sparkify.config import Settings
 from sparkify.errors import ConfigError, MalformedRecordError, WarehouseError, first_line
 from sparkify.quality.targets import QualityTarget, redshift_target
 from sparkify.sqllib import quote_literal
@@ -97,26 +99,27 @@ class RedshiftWarehouse(Warehouse):
         self.manifest_prefix = manifest_prefix
 
     @classmethod
-    def target_from_settings(cls, settings: Settings, client: Callable[[str], Any], *,
-                             dry_run: bool, loads: bool = True) -> WarehouseTarget:
-        """The configured cluster over TLS; looks up (once) what settings leave empty: the
-        endpoint, and the role's ARN when the command `loads` (COPY assumes the role)."""
-        host, port = cluster_endpoint(settings, client)
+    def target_from_settings(cls, settings: Settings, deployment: Deployment,
+                             client: Callable[[str], Any], *, dry_run: bool,
+                             loads: bool = True) -> WarehouseTarget:
+        """The configured cluster or workgroup over TLS; looks up (once) what settings leave
+        empty: the endpoint, the role's ARN when the command `loads` (COPY assumes the role),
+        and, with AUTH = iam, this run's temporary credentials (not on a dry run)."""
+        host, port = deployment.endpoint(client)
         role = role_arn(settings, client) if loads else ""
+        found = login(settings, deployment.credentials_call(), client, dry_run=dry_run)
         dsn = None
         if not dry_run:
-            if not settings.db_password:
-                raise ConfigError(f"no database password: set {PASSWORD_ENV}, [DWH] DB_PASSWORD "
-                                  f"or the Prefect Secret block '{PASSWORD_SECRET_BLOCK}'")
             dsn = SecretStr(psycopg2.extensions.make_dsn(
-                host=host, port=port, dbname=settings.db_name, user=settings.db_user,
-                password=settings.db_password, sslmode="require", application_name="sparkify-elt",
+                host=host, port=port, dbname=settings.db_name, user=found.user,
+                password=found.password, sslmode="require", application_name="sparkify-elt",
                 keepalives=1, keepalives_idle=60,  # long COPYs stay quiet; NAT drops idle TCP
             ))
         return WarehouseTarget(cls.engine, dsn, settings.schema,
-                               f"Redshift {host}:{port}/{settings.db_name} as {settings.db_user}",
+                               f"Redshift {deployment.name} at {host}:{port}/{settings.db_name} "
+                               f"as {found.shown_user}",
                                role_arn=role, region=settings.region,
-                               manifest_prefix=settings.manifest_prefix)
+                               manifest_prefix=settings.manifest_prefix, login=found.how)
 
     @classmethod
     def from_target(cls, target: WarehouseTarget,
