@@ -32,6 +32,7 @@ from sparkify.warehouse.base import (
     Progress, StageResult, StagingSource, Warehouse, WarehouseTarget, malformed_message,
 )
 from sparkify.warehouse.connection import Connection, Cursor, Recorder
+from sparkify.warehouse.copy_failures import CopyContext, explain
 
 log = logging.getLogger("sparkify.redshift")
 
@@ -82,6 +83,10 @@ def by_compression(objects: Sequence[SourceObject]) -> list[tuple[Compression, l
     """The objects grouped by compression kind (one COPY each), kinds in a fixed order."""
     groups = {kind: [obj for obj in objects if compression_of(obj.key) is kind] for kind in KINDS}
     return [(kind, group) for kind, group in groups.items() if group]
+
+
+class CopyFailed(WarehouseError, ConfigError):
+    """A COPY failed on the role, the bucket's region or the JSONPaths file: retrying cannot help."""
 
 
 class RedshiftWarehouse(Warehouse):
@@ -173,7 +178,8 @@ class RedshiftWarehouse(Warehouse):
             params = copy_params(source=copy.uri, manifest=copy.manifest, role=self.role,
                                  region=self.region, jsonpaths=source.jsonpaths_uri,
                                  max_errors=max_errors, compression=copy.kind)
-            self._copy(cur, table, params, max_errors)
+            self._copy(cur, table, params, max_errors,
+                       CopyContext(table, copy.uri, self.role, self.region, source.jsonpaths_uri))
             rows, copy_id = self._last_copy(cur)
             result.rows += rows
             if max_errors:
@@ -219,11 +225,13 @@ class RedshiftWarehouse(Warehouse):
             "the prefix would load them all: set [S3] MANIFEST_PREFIX to a writable s3:// "
             "location so that COPY reads a manifest of exactly these keys")
 
-    def _copy(self, cur: Cursor, table: str, params: dict[str, str], max_errors: int) -> None:
-        """Run the COPY; on a rejected load, name the first bad record in one line."""
+    def _copy(self, cur: Cursor, table: str, params: dict[str, str], max_errors: int,
+              context: CopyContext) -> None:
+        """Run the COPY; on a rejected load, name the first bad record, and on a failure of
+        the role, the region or the JSONPaths file, say which, in one line."""
         try:
             self.run(cur, f"staging/copy_{table}", **params)
-        except WarehouseError:
+        except WarehouseError as exc:
             if cur.connection.closed:  # the connection dropped: keep that (retryable) error
                 raise
             cur.connection.rollback()  # the transaction is aborted; the session lives on
@@ -231,6 +239,9 @@ class RedshiftWarehouse(Warehouse):
             errors = self.copy_errors(cur.connection.backend_pid, copy_id)
             if errors:
                 raise MalformedRecordError(malformed_message(errors[0], max_errors)) from None
+            explained = explain(str(exc), context)
+            if explained:
+                raise CopyFailed(explained) from exc
             raise
 
     def _last_copy(self, cur: Cursor) -> tuple[int, int]:
