@@ -29,28 +29,34 @@ DRY_RUN_ANSWERS: dict[str, list[tuple]] = {
 @dataclass(frozen=True)
 class Entry:
     label: str  # the statement file, or "COMMIT", "ROLLBACK", "note"
-    text: str
-    connection: int = 0
+    text: str  # with the connection's number where `{connection}` stands, when it has one
+    connection: int = 0  # the recorder's own id; numbers are given in the order printed
+
+
+CONNECTION = "\x00connection\x00"  # where an entry's text takes its connection's number
 
 
 class StatementLog:
     """Every statement and note of a run, in order, written to `out` as it comes.
 
-    Work that runs beside the main thread (the staging gate beside the transform) is held
-    back and written just before the main thread's next COMMIT, which in a real run cannot
-    come before that work is done: so the output is the same from one run to the next.
+    Work that runs beside the main thread (the staging gate beside the transform, Redshift's
+    two staging COPYs side by side) is held back, one block per thread, and written just
+    before the main thread's next COMMIT (or a `flush`), which in a real run cannot come
+    before that work is done. Connections are numbered in the order they are printed: so the
+    output is the same from one run to the next.
     """
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.entries: list[Entry] = []
-        self._beside: list[Entry] = []
+        self._beside: dict[str, list[Entry]] = {}
         self._lock = threading.Lock()
-        self._connections = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._numbers: dict[int, int] = {}
 
     def connection_opened(self) -> int:
         with self._lock:
-            return next(self._connections)
+            return next(self._ids)
 
     def header(self, lines: list[str]) -> None:
         self._write(["-- Sparkify ELT dry run: every SQL statement of one run, in the order a "
@@ -59,11 +65,10 @@ class StatementLog:
 
     def statement(self, connection: int, label: str, sql: str, params: str) -> None:
         about = f"; parameters: {params}" if params else ""
-        self._add(Entry(label, f"-- {label} (connection {connection}{about})\n{sql.strip()};",
-                        connection))
+        self._add(Entry(label, f"-- {label} ({CONNECTION}{about})\n{sql.strip()};", connection))
 
     def event(self, connection: int, what: str) -> None:
-        self._add(Entry(what, f"{what}; -- connection {connection}", connection))
+        self._add(Entry(what, f"{what}; -- {CONNECTION}", connection))
 
     def note(self, text: str) -> None:
         self._add(Entry("note", f"-- {text}"))
@@ -81,22 +86,38 @@ class StatementLog:
 
     def _add(self, entry: Entry) -> None:
         with self._lock:
-            if threading.current_thread() is not threading.main_thread():
-                self._beside.append(entry)
+            thread = threading.current_thread()
+            if thread is not threading.main_thread():
+                self._beside.setdefault(thread.name, []).append(entry)
                 return
             if entry.label == "COMMIT":
                 self._emit_beside()
             self._emit(entry)
 
     def _emit_beside(self) -> None:
-        if self._beside:
+        if len(self._beside) == 1:
             self._write(["", "-- ---- beside the transaction above, on another thread ----"])
-            for entry in self._beside:
-                self._emit(entry)
+            self._emit_all(*self._beside.values())
             self._write(["", "-- ---- end of the work beside it ----"])
-            self._beside = []
+        elif self._beside:
+            blocks = sorted(self._beside.items())
+            for number, (name, entries) in enumerate(blocks, start=1):
+                self._write(["", f"-- ---- side by side ({number} of {len(blocks)}, thread "
+                                 f"'{name}'): runs at the same time as the other block(s), "
+                                 "each in its own session ----"])
+                self._emit_all(entries)
+            self._write(["", "-- ---- end of the work side by side ----"])
+        self._beside = {}
+
+    def _emit_all(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            self._emit(entry)
 
     def _emit(self, entry: Entry) -> None:
+        if entry.connection and CONNECTION in entry.text:
+            number = self._numbers.setdefault(entry.connection, len(self._numbers) + 1)
+            entry = Entry(entry.label, entry.text.replace(CONNECTION, f"connection {number}"),
+                          entry.connection)
         self.entries.append(entry)
         self._write(["", entry.text])
 

@@ -213,6 +213,19 @@ class Warehouse(ABC):
                   result.seconds, extra={"stage_result": result})  # read by make bench
         return result
 
+    def stage_all(self, jobs: Sequence[tuple[str, StagingSource]], store: ObjectStore, *,
+                  max_errors: int, run_id: str, progress: Callable[[str], Progress] | None = None,
+                  between: Callable[[], None] | None = None) -> list[StageResult]:
+        """Stage each (table, source), one after the other: client-side loads share this
+        machine's cores and only slow each other down. `between` runs between two loads."""
+        results = []
+        for number, (table, source) in enumerate(jobs):
+            if number and between:
+                between()
+            results.append(self.stage(table, source, store, max_errors=max_errors, run_id=run_id,
+                                      progress=progress(table) if progress else None))
+        return results
+
     @abstractmethod
     def _load(self, cur: Cursor, table: str, source: StagingSource, store: ObjectStore,
               result: StageResult, *, max_errors: int, run_id: str,

@@ -7,12 +7,11 @@ files as on PostgreSQL (Redshift's own versions under sql/redshift/ where the di
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-import orjson
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
@@ -24,66 +23,18 @@ from sparkify.aws.redshift import role_arn
 from sparkify.config import Settings
 from sparkify.errors import ConfigError, MalformedRecordError, WarehouseError, first_line
 from sparkify.quality.targets import QualityTarget, redshift_target
-from sparkify.sqllib import quote_literal
-from sparkify.staging.compression import KINDS, PLAIN, Compression, compression_of
 from sparkify.staging.lines import LoadError
-from sparkify.store import ObjectStore, S3Location, SourceObject
+from sparkify.store import ObjectStore, S3Location
 from sparkify.warehouse.base import (
     Progress, StageResult, StagingSource, Warehouse, WarehouseTarget, malformed_message,
 )
 from sparkify.warehouse.connection import Connection, Cursor, Recorder
 from sparkify.warehouse.copy_failures import CopyContext, explain
+from sparkify.warehouse.copy_plan import (  # noqa: F401  (copy_params: part of this engine's API)
+    CopySource, by_compression, copy_params, manifest_document, manifest_uri, prefix_uri,
+)
 
 log = logging.getLogger("sparkify.redshift")
-
-NO_MANIFEST = "-- no MANIFEST: COPY loads every object under the prefix"
-NOT_COMPRESSED = "-- not compressed (.json)"
-
-
-@dataclass(frozen=True)
-class CopySource:
-    """What one COPY reads: a prefix or a manifest, of objects of one compression kind."""
-
-    uri: str
-    manifest: bool
-    kind: Compression
-
-
-def prefix_uri(uri: str) -> str:
-    """A COPY prefix ends in '/', so log_data never also matches log_data_old/."""
-    return uri.rstrip("/") + "/"
-
-
-def manifest_uri(manifest_prefix: str, run_id: str, table: str, kind: Compression = PLAIN) -> str:
-    name = table if kind is PLAIN else f"{table}.{kind.name}"
-    return f"{manifest_prefix.rstrip('/')}/{run_id}/{name}.manifest"
-
-
-def copy_params(*, source: str, manifest: bool, role: str, region: str, jsonpaths: str,
-                max_errors: int, compression: Compression = PLAIN) -> dict[str, str]:
-    """The values of a staging COPY file's placeholders, quoted for SQL."""
-    return {
-        "source": quote_literal(source),
-        "manifest": "MANIFEST" if manifest else NO_MANIFEST,
-        "compression": compression.copy_option or NOT_COMPRESSED,
-        "role_arn": quote_literal(role),
-        "region": quote_literal(region),
-        "jsonpaths": quote_literal(jsonpaths),
-        "max_errors": str(int(max_errors)),
-    }
-
-
-def manifest_document(objects: Sequence[SourceObject]) -> bytes:
-    """A COPY manifest of exactly these objects; a missing one fails the load."""
-    entries = [{"url": obj.uri, "mandatory": True} for obj in objects]
-    return orjson.dumps({"entries": entries}, option=orjson.OPT_INDENT_2)
-
-
-def by_compression(objects: Sequence[SourceObject]) -> list[tuple[Compression, list[SourceObject]]]:
-    """The objects grouped by compression kind (one COPY each), kinds in a fixed order."""
-    groups = {kind: [obj for obj in objects if compression_of(obj.key) is kind] for kind in KINDS}
-    return [(kind, group) for kind, group in groups.items() if group]
-
 
 class CopyFailed(WarehouseError, ConfigError):
     """A COPY failed on the role, the bucket's region or the JSONPaths file: retrying cannot help."""
@@ -170,6 +121,37 @@ class RedshiftWarehouse(Warehouse):
             return False
         self.run(cur, "lock/set_timeout", timeout_ms="0")
         return True
+
+    def stage_all(self, jobs: Sequence[tuple[str, StagingSource]], store: ObjectStore, *,
+                  max_errors: int, run_id: str, progress: Callable[[str], Progress] | None = None,
+                  between: Callable[[], None] | None = None) -> list[StageResult]:
+        """Both staging COPYs at once, each in its own session and transaction: they run on
+        the cluster, which loads the two tables in parallel (this machine only waits)."""
+        if between:
+            between()
+        results: dict[str, StageResult] = {}
+        failures: dict[str, BaseException] = {}
+        reporters = {table: progress(table) if progress else None for table, _ in jobs}
+
+        def stage(table: str, source: StagingSource) -> None:
+            try:
+                results[table] = self.stage(table, source, store, max_errors=max_errors,
+                                            run_id=run_id, progress=reporters[table])
+            except BaseException as exc:  # re-raised on the calling thread, below
+                failures[table] = exc
+
+        threads = [threading.Thread(target=stage, args=job, name=f"stage {job[0]}")
+                   for job in jobs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if self.recorder is not None:
+            self.recorder.flush()
+        for table, _ in jobs:
+            if table in failures:
+                raise failures[table]
+        return [results[table] for table, _ in jobs]
 
     def _load(self, cur: Cursor, table: str, source: StagingSource, store: ObjectStore,
               result: StageResult, *, max_errors: int, run_id: str,
