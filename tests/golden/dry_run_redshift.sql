@@ -1,7 +1,8 @@
 -- Sparkify ELT dry run: every SQL statement of one run, in the order a real run sends them.
 -- Nothing was executed and nothing written.
 -- profile aws; region us-west-2
--- target: Redshift sparkify.abc123.us-west-2.redshift.amazonaws.com:5439/sparkify as sparkify (schema public)
+-- target: Redshift cluster sparkify at sparkify.abc123.us-west-2.redshift.amazonaws.com:5439/sparkify as **** (schema public)
+-- login: temporary IAM credentials from redshift GetClusterCredentials(ClusterIdentifier='sparkify', DbUser='sparkify', DbName='sparkify', DurationSeconds=3600, AutoCreate=False): user **** and password ****, not requested on a dry run
 -- events: s3://sparkify-golden/log_data (JSONPaths s3://sparkify-golden/log_json_path.json)
 -- songs:  s3://sparkify-golden/song_data
 
@@ -299,6 +300,8 @@ SELECT source_key, etag FROM load_ledger;
 
 COMMIT; -- connection 3
 
+-- ---- side by side (1 of 2, thread 'stage staging_events'): runs at the same time as the other block(s), each in its own session ----
+
 -- session/search_path (connection 4)
 -- Every connection first names the schema that holds the pipeline's tables.
 SET search_path TO "public";
@@ -354,6 +357,8 @@ ANALYZE staging_events;
 
 COMMIT; -- connection 4
 
+-- ---- side by side (2 of 2, thread 'stage staging_songs'): runs at the same time as the other block(s), each in its own session ----
+
 -- session/search_path (connection 5)
 -- Every connection first names the schema that holds the pipeline's tables.
 SET search_path TO "public";
@@ -404,6 +409,8 @@ DELETE FROM load_errors WHERE table_name = 'staging_songs';
 ANALYZE staging_songs;
 
 COMMIT; -- connection 5
+
+-- ---- end of the work side by side ----
 
 -- session/search_path (connection 6)
 -- Every connection first names the schema that holds the pipeline's tables.
