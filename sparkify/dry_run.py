@@ -53,6 +53,7 @@ class StatementLog:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._numbers: dict[int, int] = {}
+        self._last: dict[int, str] = {}  # the latest main-thread label of each connection
 
     def connection_opened(self) -> int:
         with self._lock:
@@ -90,8 +91,11 @@ class StatementLog:
             if thread is not threading.main_thread():
                 self._beside.setdefault(thread.name, []).append(entry)
                 return
-            if entry.label == "COMMIT":
+            # The COMMIT of a connection's opening SET search_path says nothing about work
+            # elsewhere; any other COMMIT cannot come before the work beside it is done.
+            if entry.label == "COMMIT" and self._last.get(entry.connection) != "session/search_path":
                 self._emit_beside()
+            self._last[entry.connection] = entry.label
             self._emit(entry)
 
     def _emit_beside(self) -> None:

@@ -256,12 +256,6 @@ COMMIT; -- connection 5
 -- Every connection first names the schema that holds the pipeline's tables.
 SET search_path TO "public";
 
--- ---- beside the transaction above, on another thread ----
-
--- check staging: the Great Expectations checkpoint 'staging', 17 expectations on staging_events, staging_songs (read-only queries GX generates; not run on a dry run)
-
--- ---- end of the work beside it ----
-
 COMMIT; -- connection 6
 
 -- star/song_records (connection 6)
@@ -742,6 +736,12 @@ ANALYZE artist;
 
 -- staging/analyze (connection 6)
 ANALYZE time;
+
+-- ---- beside the transaction above, on another thread ----
+
+-- check staging: the Great Expectations checkpoint 'staging', 17 expectations on staging_events, staging_songs (read-only queries GX generates; not run on a dry run)
+
+-- ---- end of the work beside it ----
 
 COMMIT; -- connection 6
 
