@@ -22,12 +22,11 @@ from prefect.runtime import flow_run  # noqa: E402
 from prefect.utilities.annotations import quote  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 
-from sparkify.quality.gate import import_great_expectations_in_background  # noqa: E402
 from sparkify.runtime import open_runtime  # noqa: E402
 from tasks.discovery import discover_sources, seed_emulator, select_new_objects  # noqa: E402
 from tasks.quality import check_staging, check_warehouse  # noqa: E402
 from tasks.reporting import RunSummary, StepClock, check_error_budget, summarize_run  # noqa: E402
-from tasks.staging import create_tables, stage_events, stage_songs  # noqa: E402
+from tasks.staging import create_tables, stage_sources  # noqa: E402
 from tasks.transform import transform_star  # noqa: E402
 
 
@@ -69,14 +68,7 @@ def elt(
                 get_run_logger().info("nothing new to load: every source object is in the ledger")
                 return summarize_run(runtime, [], clock)
             with clock.step("stage"):
-                # One after the other: run together, the two loads only slow each other down
-                # (the CPU, and the S3 emulator serving many small song objects, are the limit).
-                # GX loads while the songs do, which wait on S3 more than on this process.
-                events = stage_events(runtime, quote(to_load.events), to_load.jsonpaths,
-                                      max_errors, run_id)
-                import_great_expectations_in_background()
-                songs = stage_songs(runtime, quote(to_load.songs), max_errors, run_id)
-                staged = [events, songs]
+                staged = stage_sources(runtime, quote(to_load), max_errors, run_id)
                 check_error_budget(quote(staged), max_errors)
             with clock.step("transform"):
                 # The staging gate runs beside the transform, which commits only once the gate

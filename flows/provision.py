@@ -1,4 +1,5 @@
-"""Provision the AWS profile: IAM role and S3 policy, security group and ingress rule, cluster.
+"""Provision the AWS profile: IAM role and S3 policy, security group and ingress rule, and the
+Redshift cluster (or, with DEPLOYMENT = serverless, a namespace and workgroup).
 
 Run it as `python flows/provision.py --config dwh.cfg`. Every step creates what is missing and
 reuses what exists, so running it again changes nothing and says so.
@@ -18,24 +19,26 @@ from prefect import flow  # noqa: E402
 from sparkify.aws.provision.outcome import Summary, provision_summary  # noqa: E402
 from sparkify.runtime import open_runtime  # noqa: E402
 from tasks.provisioning import (  # noqa: E402
-    check_provision_settings, ensure_cluster, ensure_ingress_rule, ensure_role, ensure_role_policy,
-    ensure_security_group, wait_until_available,
+    announce_billable, check_provision_settings, ensure_ingress_rule, ensure_role,
+    ensure_role_policy, ensure_security_group, ensure_warehouse, wait_until_available,
 )
 
 
 @flow(name="sparkify-provision")
 def provision(config: str) -> Summary:
-    """Create or reuse the role, its S3 policy, the security group, the cluster; wait for it."""
+    """Create or reuse the role, its S3 policy, the security group, the warehouse; wait for it."""
     with open_runtime("provision", config=config) as runtime:
         check_provision_settings(runtime)
+        announce_billable(runtime)
         role = ensure_role(runtime)
         policy = ensure_role_policy(runtime, role.value)
         group = ensure_security_group(runtime)
         ingress = ensure_ingress_rule(runtime, group.value)
-        cluster = ensure_cluster(runtime, role.value, group.value)
+        warehouse = ensure_warehouse(runtime, role.value, group.value)
         ready = wait_until_available(runtime)
-        return provision_summary([role, policy, group, ingress, cluster, ready],
-                                 role_arn=role.value, endpoint=ready.value, config=config)
+        return provision_summary([role, policy, group, ingress, *warehouse, ready],
+                                 role_arn=role.value, endpoint=ready.value, config=config,
+                                 cost=runtime.deployment.price())
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,5 @@
-"""Tear down what provision created: the cluster, the ingress rule and security group, the role.
+"""Tear down what provision created: the cluster (or workgroup, then namespace), the ingress
+rule and security group, the role.
 
 Run it as `python flows/teardown.py --config dwh.cfg`. Whatever is already gone is skipped, so
 it is safe to run twice. A final snapshot is taken only when [DWH] FINAL_SNAPSHOT names one.
@@ -18,21 +19,21 @@ from prefect import flow  # noqa: E402
 from sparkify.aws.provision.outcome import Summary, teardown_summary  # noqa: E402
 from sparkify.runtime import open_runtime  # noqa: E402
 from tasks.provisioning import (  # noqa: E402
-    delete_cluster, delete_role, delete_role_policies, delete_security_group, revoke_ingress_rules,
+    delete_role, delete_role_policies, delete_security_group, delete_warehouse, revoke_ingress_rules,
 )
 
 
 @flow(name="sparkify-teardown")
 def teardown(config: str) -> Summary:
-    """Delete the cluster, then its ingress rules and security group, then the IAM role."""
+    """Delete the warehouse, then its ingress rules and security group, then the IAM role."""
     with open_runtime("provision", config=config) as runtime:
-        cluster = delete_cluster(runtime)
+        warehouse = delete_warehouse(runtime)
         ingress = revoke_ingress_rules(runtime)
         group = delete_security_group(runtime)
         policies = delete_role_policies(runtime)
         role = delete_role(runtime)
-        return teardown_summary([cluster, ingress, group, policies, role],
-                                runtime.settings.final_snapshot)
+        return teardown_summary([*warehouse, ingress, group, policies, role],
+                                runtime.deployment.still_billed())
 
 
 def build_parser() -> argparse.ArgumentParser:

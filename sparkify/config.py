@@ -1,8 +1,9 @@
 """The dwh.cfg schema: every setting with its type, default, description and whether it is secret.
 
 Values come, in increasing precedence, from the defaults below, the dwh.cfg file
-(ConfigParser) and the environment (`SPARKIFY_<SECTION>_<KEY>`). The database password,
-when still empty, falls back to `SPARKIFY_DB_PASSWORD` and then to a Prefect Secret block.
+(ConfigParser) and the environment (`SPARKIFY_<SECTION>_<KEY>`). The database password is
+needed only with AUTH = password or MANAGE_ADMIN_PASSWORD = false; then, when still empty, it
+falls back to `SPARKIFY_DB_PASSWORD` and then to a Prefect Secret block.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import configparser
 import os
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ class Setting:
     description: str
     kind: type = str
     secret: bool = False
+    choices: tuple[str, ...] = ()  # the values allowed, when only some are
 
     @property
     def env_var(self) -> str:
@@ -48,16 +50,40 @@ class Setting:
 
 SCHEMA: tuple[Setting, ...] = (
     Setting("AWS", "REGION", "us-west-2", "AWS region of the cluster and the source bucket."),
+    Setting(
+        "DWH", "DEPLOYMENT", "cluster",
+        "cluster: a provisioned cluster (CLUSTER_IDENTIFIER, CLUSTER_TYPE, NUM_NODES, "
+        "NODE_TYPE); serverless: a Redshift Serverless namespace and workgroup (NAMESPACE, "
+        "WORKGROUP, BASE_CAPACITY).", choices=("cluster", "serverless"),
+    ),
+    Setting(
+        "DWH", "AUTH", "iam",
+        "iam: temporary database credentials from IAM, requested for each run and never "
+        "stored (GetClusterCredentials for DB_USER; on Serverless, GetCredentials for the "
+        "caller's IAM identity); password: DB_USER and DB_PASSWORD.",
+        choices=("iam", "password"),
+    ),
     Setting("DWH", "CLUSTER_IDENTIFIER", "sparkify", "Name of the Redshift cluster."),
     Setting("DWH", "CLUSTER_TYPE", "multi-node", "single-node or multi-node."),
     Setting("DWH", "NUM_NODES", 4, "Number of compute nodes (multi-node only).", int),
     Setting("DWH", "NODE_TYPE", "ra3.large", "Redshift node type (dc2 is end-of-life)."),
     Setting("DWH", "DB_NAME", "sparkify", "Database created in the cluster."),
-    Setting("DWH", "DB_USER", "sparkify", "Master user of the cluster."),
+    Setting("DWH", "NAMESPACE", "sparkify", "Serverless: the namespace (database, admin user, "
+            "IAM role)."),
+    Setting("DWH", "WORKGROUP", "sparkify", "Serverless: the workgroup (compute and endpoint)."),
+    Setting("DWH", "BASE_CAPACITY", 4, "Serverless: base capacity in RPUs; 4 is the least AWS "
+            "allows (then 8 to 512 in steps of 8).", int),
+    Setting("DWH", "DB_USER", "sparkify", "Admin user of the cluster or namespace."),
+    Setting(
+        "DWH", "MANAGE_ADMIN_PASSWORD", True,
+        "Provision: AWS generates the admin password and keeps it in Secrets Manager "
+        "(ManageMasterPassword, manageAdminPassword); false: DB_PASSWORD is the admin password.",
+        bool,
+    ),
     Setting(
         "DWH", "DB_PASSWORD", "",
-        f"Master password; empty: taken from {PASSWORD_ENV} or the Prefect Secret block "
-        f"'{PASSWORD_SECRET_BLOCK}'.",
+        f"Only for AUTH = password or MANAGE_ADMIN_PASSWORD = false; empty: taken from "
+        f"{PASSWORD_ENV} or the Prefect Secret block '{PASSWORD_SECRET_BLOCK}'.",
         secret=True,
     ),
     Setting("DWH", "PORT", 5439, "Port the cluster listens on.", int),
@@ -102,12 +128,18 @@ SCHEMA: tuple[Setting, ...] = (
 @dataclass(frozen=True)
 class Settings:
     region: str
+    deployment: str
+    auth: str
     cluster_identifier: str
     cluster_type: str
     num_nodes: int
     node_type: str
     db_name: str
+    namespace: str
+    workgroup: str
+    base_capacity: int
     db_user: str
+    manage_admin_password: bool
     db_password: str
     port: int
     schema: str
@@ -126,6 +158,11 @@ class Settings:
     manifest_prefix: str
     block: str  # [NOTIFY] BLOCK
 
+    @property
+    def needs_password(self) -> bool:
+        """Whether a command may need DB_PASSWORD: to log in, or to create the admin user."""
+        return self.auth == "password" or not self.manage_admin_password
+
     def __repr__(self) -> str:  # never show the password
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "db_password"}
         return f"Settings({shown}, db_password=****)"
@@ -142,12 +179,16 @@ def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
             if raw.lower() in {"", "0", "false", "no", "off"}:
                 return False
             raise ValueError(raw)
-        return setting.kind(raw) if raw or setting.kind is str else setting.default
+        value = setting.kind(raw) if raw or setting.kind is str else setting.default
     except ValueError:
         raise ConfigError(
             f"{origin}: [{setting.section}] {setting.key} = {raw!r} is not a valid "
             f"{setting.kind.__name__.lower()}"
         ) from None
+    if setting.choices and value not in setting.choices:
+        raise ConfigError(f"{origin}: [{setting.section}] {setting.key} = {raw!r}: expected "
+                          f"{' or '.join(setting.choices)}")
+    return value
 
 
 def read_parser(path: Path) -> configparser.ConfigParser:
@@ -179,10 +220,12 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         if setting.env_var in env:
             value, origin = env[setting.env_var], setting.env_var
         values[setting.key.lower()] = _coerce(setting, value, origin)
-    if not values["db_password"] and resolve_password:
-        values["db_password"] = env.get(PASSWORD_ENV) or _password_from_prefect_block()
-    register_secret(values["db_password"])
-    return Settings(**values)
+    settings = Settings(**values)
+    if not settings.db_password and settings.needs_password and resolve_password:
+        settings = replace(settings, db_password=env.get(PASSWORD_ENV) or
+                           _password_from_prefect_block())
+    register_secret(settings.db_password)
+    return settings
 
 
 def _password_from_prefect_block() -> str:

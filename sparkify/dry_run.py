@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
 from sparkify.quality.report import QualityReport
 from sparkify.quality.suites import EXPECTATIONS_DIR, CheckpointFile, SuiteFile
 from sparkify.secrets import redact
-from sparkify.store import ObjectStore, S3Location, SourceObject
+from sparkify.store import ObjectStore, S3Location, SourceObject, Suffix
 
 # What an empty warehouse answers: the lock is free, the ledger is empty, COPY loaded nothing.
 DRY_RUN_ANSWERS: dict[str, list[tuple]] = {
@@ -28,28 +29,35 @@ DRY_RUN_ANSWERS: dict[str, list[tuple]] = {
 @dataclass(frozen=True)
 class Entry:
     label: str  # the statement file, or "COMMIT", "ROLLBACK", "note"
-    text: str
-    connection: int = 0
+    text: str  # with the connection's number where `{connection}` stands, when it has one
+    connection: int = 0  # the recorder's own id; numbers are given in the order printed
+
+
+CONNECTION = "\x00connection\x00"  # where an entry's text takes its connection's number
 
 
 class StatementLog:
     """Every statement and note of a run, in order, written to `out` as it comes.
 
-    Work that runs beside the main thread (the staging gate beside the transform) is held
-    back and written just before the main thread's next COMMIT, which in a real run cannot
-    come before that work is done: so the output is the same from one run to the next.
+    Work that runs beside the main thread (the staging gate beside the transform, Redshift's
+    two staging COPYs side by side) is held back, one block per thread, and written just
+    before the main thread's next COMMIT (or a `flush`), which in a real run cannot come
+    before that work is done. Connections are numbered in the order they are printed: so the
+    output is the same from one run to the next.
     """
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.entries: list[Entry] = []
-        self._beside: list[Entry] = []
+        self._beside: dict[str, list[Entry]] = {}
         self._lock = threading.Lock()
-        self._connections = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._numbers: dict[int, int] = {}
+        self._last: dict[int, str] = {}  # the latest main-thread label of each connection
 
     def connection_opened(self) -> int:
         with self._lock:
-            return next(self._connections)
+            return next(self._ids)
 
     def header(self, lines: list[str]) -> None:
         self._write(["-- Sparkify ELT dry run: every SQL statement of one run, in the order a "
@@ -58,11 +66,10 @@ class StatementLog:
 
     def statement(self, connection: int, label: str, sql: str, params: str) -> None:
         about = f"; parameters: {params}" if params else ""
-        self._add(Entry(label, f"-- {label} (connection {connection}{about})\n{sql.strip()};",
-                        connection))
+        self._add(Entry(label, f"-- {label} ({CONNECTION}{about})\n{sql.strip()};", connection))
 
     def event(self, connection: int, what: str) -> None:
-        self._add(Entry(what, f"{what}; -- connection {connection}", connection))
+        self._add(Entry(what, f"{what}; -- {CONNECTION}", connection))
 
     def note(self, text: str) -> None:
         self._add(Entry("note", f"-- {text}"))
@@ -80,22 +87,41 @@ class StatementLog:
 
     def _add(self, entry: Entry) -> None:
         with self._lock:
-            if threading.current_thread() is not threading.main_thread():
-                self._beside.append(entry)
+            thread = threading.current_thread()
+            if thread is not threading.main_thread():
+                self._beside.setdefault(thread.name, []).append(entry)
                 return
-            if entry.label == "COMMIT":
+            # The COMMIT of a connection's opening SET search_path says nothing about work
+            # elsewhere; any other COMMIT cannot come before the work beside it is done.
+            if entry.label == "COMMIT" and self._last.get(entry.connection) != "session/search_path":
                 self._emit_beside()
+            self._last[entry.connection] = entry.label
             self._emit(entry)
 
     def _emit_beside(self) -> None:
-        if self._beside:
+        if len(self._beside) == 1:
             self._write(["", "-- ---- beside the transaction above, on another thread ----"])
-            for entry in self._beside:
-                self._emit(entry)
+            self._emit_all(*self._beside.values())
             self._write(["", "-- ---- end of the work beside it ----"])
-            self._beside = []
+        elif self._beside:
+            blocks = sorted(self._beside.items())
+            for number, (name, entries) in enumerate(blocks, start=1):
+                self._write(["", f"-- ---- side by side ({number} of {len(blocks)}, thread "
+                                 f"'{name}'): runs at the same time as the other block(s), "
+                                 "each in its own session ----"])
+                self._emit_all(entries)
+            self._write(["", "-- ---- end of the work side by side ----"])
+        self._beside = {}
+
+    def _emit_all(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            self._emit(entry)
 
     def _emit(self, entry: Entry) -> None:
+        if entry.connection and CONNECTION in entry.text:
+            number = self._numbers.setdefault(entry.connection, len(self._numbers) + 1)
+            entry = Entry(entry.label, entry.text.replace(CONNECTION, f"connection {number}"),
+                          entry.connection)
         self.entries.append(entry)
         self._write(["", entry.text])
 
@@ -111,7 +137,7 @@ class ReadOnlyStore(ObjectStore):
         self.inner = inner
         self.log = log
 
-    def list_objects(self, location: S3Location, suffix: str = ".json") -> list[SourceObject]:
+    def list_objects(self, location: S3Location, suffix: Suffix = ".json") -> list[SourceObject]:
         return self.inner.list_objects(location, suffix)
 
     def head(self, bucket: str, key: str) -> SourceObject | None:
@@ -119,6 +145,9 @@ class ReadOnlyStore(ObjectStore):
 
     def read(self, bucket: str, key: str) -> bytes:
         return self.inner.read(bucket, key)
+
+    def stream(self, bucket: str, key: str) -> Iterator[bytes]:
+        return self.inner.stream(bucket, key)
 
     def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
         self.log.note(f"S3 PUT s3://{bucket}/{key} ({len(body):,} bytes of {content_type}): "

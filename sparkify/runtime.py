@@ -1,8 +1,9 @@
 """Where a command runs, resolved once: the one place that picks profile, engine and credentials.
 
 `open_runtime(...)` reads the settings, starts what the local profile needs (the S3 emulator,
-the embedded PostgreSQL), makes the Redshift look-ups (`describe_clusters`, `get_role`) once,
-and yields an immutable `Runtime`. Flows hand it to their tasks, which only build clients
+the embedded PostgreSQL), picks the Redshift deployment (cluster or serverless) and makes its
+look-ups (endpoint, role ARN, temporary credentials) once, and yields an immutable `Runtime`.
+Flows hand it to their tasks, which only build clients
 from it: `store()`, `warehouse()`, `quality_gate()`, `client(service)`. With `dry_run` the
 same flow runs against a warehouse that records and prints each statement instead of sending
 it, and an object store that lists and reads but never writes.
@@ -20,6 +21,7 @@ from typing import Literal
 import boto3
 from pydantic import SecretStr
 
+from sparkify.aws.deployments import Deployment, deployment_of
 from sparkify.aws.s3 import S3ObjectStore
 from sparkify.aws.session import AWS_CONFIG, aws_session
 from sparkify.config import Settings, load_settings
@@ -55,6 +57,7 @@ class Runtime:
     profile: str
     settings: Settings
     region: str
+    deployment: Deployment  # the Redshift deployment of the settings (used on the AWS profile)
     sources: Sources | None = None  # None for validate, provision, teardown
     target: WarehouseTarget | None = None  # None for provision, teardown
     s3_endpoint: str | None = None  # the local emulator's
@@ -90,6 +93,8 @@ class Runtime:
         lines = [f"-- profile {self.profile}; region {self.region}"]
         if self.target is not None:
             lines.append(f"-- target: {self.target.describe()}")
+            if self.target.login:
+                lines.append(f"-- login: {self.target.login}")
         if self.sources is not None:
             lines += [f"-- events: {self.sources.log_data} (JSONPaths {self.sources.log_jsonpath})",
                       f"-- songs:  {self.sources.song_data}"]
@@ -117,7 +122,7 @@ def open_runtime(purpose: Purpose, *, config: str | None = None, data: str | Non
     profile = AWS if config else LOCAL
     with ExitStack() as services:
         region = settings.region if (config or source) else EMULATOR_REGION
-        base = Runtime(profile, settings, region)
+        base = Runtime(profile, settings, region, deployment_of(settings))
         if purpose == "provision":
             yield base
             return
@@ -126,8 +131,8 @@ def open_runtime(purpose: Purpose, *, config: str | None = None, data: str | Non
         if purpose == "elt":
             sources, endpoint, seed = _sources(base, target, config, data, source, services)
         recorder = _recorder(dry_run, services)
-        runtime = Runtime(profile, settings, region, sources, target, endpoint, seed, dry_run,
-                          recorder)
+        runtime = Runtime(profile, settings, region, base.deployment, sources, target, endpoint,
+                          seed, dry_run, recorder)
         if dry_run:
             recorder.header(runtime.describe())
         yield runtime
@@ -149,8 +154,9 @@ def _target(base: Runtime, purpose: Purpose, config: str | None,
     if warehouse_url is not None:
         return ENGINES["postgres"].target_from_url(warehouse_url, schema, dry_run=dry_run)
     if config:
-        return ENGINES["redshift"].target_from_settings(base.settings, base.client,
-                                                        dry_run=dry_run, loads=purpose == "elt")
+        return ENGINES["redshift"].target_from_settings(base.settings, base.deployment,
+                                                        base.client, dry_run=dry_run,
+                                                        loads=purpose == "elt")
     return ENGINES["postgres"].embedded_target(services, schema, dry_run=dry_run)
 
 

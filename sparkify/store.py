@@ -8,10 +8,13 @@ store that lists and reads but never writes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from sparkify.errors import SourceError
+
+Suffix = str | tuple[str, ...]  # what a listed key must end with (str.endswith)
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,8 @@ class ObjectStore(ABC):
     """List, inspect, read and write objects; every failure is a one-line SourceError."""
 
     @abstractmethod
-    def list_objects(self, location: S3Location, suffix: str = ".json") -> list[SourceObject]:
-        """Every object under the prefix whose key ends with `suffix`, sorted by key."""
+    def list_objects(self, location: S3Location, suffix: Suffix = ".json") -> list[SourceObject]:
+        """Every object under the prefix whose key ends with `suffix` (or one of them), by key."""
 
     @abstractmethod
     def head(self, bucket: str, key: str) -> SourceObject | None:
@@ -63,6 +66,10 @@ class ObjectStore(ABC):
     @abstractmethod
     def read(self, bucket: str, key: str) -> bytes:
         """The whole body of one object (source objects are files of a few MB at most)."""
+
+    def stream(self, bucket: str, key: str) -> Iterator[bytes]:
+        """The body of one object in pieces, as they arrive (here: in one piece)."""
+        yield self.read(bucket, key)
 
     @abstractmethod
     def put(self, bucket: str, key: str, body: bytes, content_type: str) -> None:

@@ -13,6 +13,7 @@ from prefect.logging import get_run_logger
 from sparkify.errors import SourceError
 from sparkify.local.emulator import seed
 from sparkify.runtime import Runtime
+from sparkify.staging.compression import LOADABLE_SUFFIXES, SUFFIX_PATTERN
 from sparkify.staging.objects import split_loadable
 from sparkify.store import S3Location, SourceObject
 from tasks.retries import io_task
@@ -32,7 +33,7 @@ class DiscoveredSources:
 
 
 SHOWN_LEFT_OUT = 20  # objects not loaded named in the warning; the artifact lists them all
-DAILY_LOG = re.compile(r"(\d{4})-(\d{2})-(\d{2})-events\.json$")
+DAILY_LOG = re.compile(r"(\d{4})-(\d{2})-(\d{2})-events" + SUFFIX_PATTERN + "$")
 
 
 @io_task
@@ -74,7 +75,8 @@ def discover_sources(runtime: Runtime, start: date | None = None,
     for name, objects, location in (("log_data", found.events, logs),
                                     ("song_data", found.songs, songs)):
         if not objects:
-            raise SourceError(f"no .json objects under {location.uri}/ ({name} is empty or missing)")
+            raise SourceError(f"no .json objects under {location.uri}/ ({name} is empty or "
+                              f"missing; {', '.join(LOADABLE_SUFFIXES[1:])} count too)")
     _publish(found, logs, songs)
     return found
 
@@ -93,7 +95,7 @@ def _events_in_window(store, logs: S3Location, start: date | None,
 
 
 def _day_of(key: str) -> date | None:
-    """The day in a log_data/YYYY/MM/YYYY-MM-DD-events.json key, if it has one."""
+    """The day in a log_data/YYYY/MM/YYYY-MM-DD-events.json[.gz|.zst|.bz2] key, if any."""
     match = DAILY_LOG.search(key)
     try:
         return date(*map(int, match.groups())) if match else None

@@ -11,7 +11,7 @@ import logging
 from prefect.exceptions import MissingContextError
 from prefect.logging import get_run_logger
 
-from sparkify.aws.provision import checks, cluster, iam, network
+from sparkify.aws.provision import checks, iam, network
 from sparkify.aws.provision.cluster import POLL_SECONDS
 from sparkify.aws.provision.outcome import Outcome
 from sparkify.runtime import Runtime
@@ -52,9 +52,9 @@ def ensure_role_policy(runtime: Runtime, role: str) -> Outcome:
 
 @io_task
 def ensure_security_group(runtime: Runtime) -> Outcome:
-    """Create or reuse the cluster's own security group, in the cluster's VPC."""
-    return _report(network.ensure_security_group(runtime.client("ec2"), runtime.client("redshift"),
-                                                 runtime.settings))
+    """Create or reuse the warehouse's own security group, in its VPC."""
+    return _report(network.ensure_security_group(
+        runtime.client("ec2"), runtime.settings, lambda: runtime.deployment.vpc_id(runtime.client)))
 
 
 @io_task
@@ -64,37 +64,49 @@ def ensure_ingress_rule(runtime: Runtime, group_id: str) -> Outcome:
 
 
 @io_task
-def ensure_cluster(runtime: Runtime, role: str, group_id: str) -> Outcome:
-    """Create or reuse the encrypted cluster, with the IAM role and security group attached."""
-    return _report(cluster.ensure_cluster(runtime.client("redshift"), runtime.settings, role,
-                                          group_id, log=_logger()))
+def announce_billable(runtime: Runtime) -> str:
+    """Before anything billable is created: say what will be, and its price class per hour."""
+    if runtime.deployment.exists(runtime.client):
+        return ""
+    line = f"creating {runtime.deployment.price()}"
+    _logger().info(line)
+    print(line, flush=True)  # on the terminal before the creation starts, whatever the logging
+    return line
+
+
+@io_task
+def ensure_warehouse(runtime: Runtime, role: str, group_id: str) -> list[Outcome]:
+    """Create or reuse the cluster (or namespace and workgroup), role and group attached."""
+    return [_report(o) for o in runtime.deployment.ensure(runtime.client, role, group_id,
+                                                           _logger())]
 
 
 @io_task
 def wait_until_available(runtime: Runtime, poll_seconds: float = POLL_SECONDS) -> Outcome:
-    """Wait until the cluster is available with its role in sync; returns the endpoint."""
-    return _report(cluster.wait_until_available(runtime.client("redshift"), runtime.settings,
-                                                interval=poll_seconds, log=_logger()))
+    """Wait until the warehouse is available with its role in sync; returns the endpoint."""
+    return _report(runtime.deployment.wait_until_available(runtime.client, poll_seconds,
+                                                           _logger()))
 
 
 # ---- teardown ---------------------------------------------------------------------------
 
 @io_task
-def delete_cluster(runtime: Runtime, poll_seconds: float = POLL_SECONDS) -> Outcome:
-    """Delete the cluster (final snapshot if FINAL_SNAPSHOT is set) and wait until it is gone."""
-    return _report(cluster.delete_cluster(runtime.client("redshift"), runtime.settings,
-                                          interval=poll_seconds, log=_logger()))
+def delete_warehouse(runtime: Runtime, poll_seconds: float = POLL_SECONDS) -> list[Outcome]:
+    """Delete the cluster (or workgroup, then namespace), final snapshot if FINAL_SNAPSHOT is
+    set, and wait until it is gone."""
+    return [_report(o) for o in runtime.deployment.delete(runtime.client, poll_seconds,
+                                                           _logger())]
 
 
 @io_task
 def revoke_ingress_rules(runtime: Runtime) -> Outcome:
-    """Revoke every CIDR rule of the cluster's security group."""
+    """Revoke every CIDR rule of the warehouse's security group."""
     return _report(network.revoke_ingress_rules(runtime.client("ec2"), runtime.settings))
 
 
 @io_task
 def delete_security_group(runtime: Runtime) -> Outcome:
-    """Delete the cluster's security group (possible once the cluster is gone)."""
+    """Delete the warehouse's security group (possible once the warehouse is gone)."""
     return _report(network.delete_security_group(runtime.client("ec2"), runtime.settings))
 
 

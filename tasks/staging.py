@@ -6,12 +6,13 @@ import time
 
 from prefect.logging import get_run_logger
 
+from sparkify.quality.gate import import_great_expectations_in_background
 from sparkify.runtime import Runtime
 from sparkify.staging.jsonpaths import load_jsonpaths
 from sparkify.staging.mappers import SongsMapper, events_mapper
 from sparkify.staging.schema import STAGING_EVENTS
-from sparkify.store import SourceObject
 from sparkify.warehouse.base import StageResult, StagingSource
+from tasks.discovery import DiscoveredSources
 from tasks.retries import io_task
 
 PROGRESS_EVERY_SECONDS = 5.0
@@ -24,27 +25,31 @@ def create_tables(runtime: Runtime) -> None:
 
 
 @io_task
-def stage_events(runtime: Runtime, objects: list[SourceObject], jsonpaths: SourceObject,
-                 max_errors: int, run_id: str) -> StageResult:
-    """Replace staging_events with the event objects, mapped through the JSONPaths file."""
+def stage_sources(runtime: Runtime, to_load: DiscoveredSources, max_errors: int,
+                  run_id: str) -> list[StageResult]:
+    """Replace staging_events (mapped through the JSONPaths file) and staging_songs (keys
+    matched case-insensitively); the engine decides whether the two loads run side by side."""
     store = runtime.store()
+    jsonpaths = to_load.jsonpaths
     mapper = events_mapper(load_jsonpaths(store.read(jsonpaths.bucket, jsonpaths.key),
                                           jsonpaths.uri, STAGING_EVENTS))
-    source = StagingSource(objects, mapper=mapper, jsonpaths_uri=jsonpaths.uri,
-                           prefix_uri=runtime.sources.log_data)
-    return _stage(runtime, "staging_events", source, max_errors, run_id)
+    jobs = [("staging_events", StagingSource(to_load.events, mapper=mapper,
+                                             jsonpaths_uri=jsonpaths.uri,
+                                             prefix_uri=runtime.sources.log_data)),
+            ("staging_songs", StagingSource(to_load.songs, mapper=SongsMapper(),
+                                            prefix_uri=runtime.sources.song_data))]
+    # GX loads while the second load runs (the songs, which wait on S3 more than on this
+    # process; on Redshift, while both run on the cluster).
+    results = runtime.warehouse().stage_all(
+        jobs, store, max_errors=max_errors, run_id=run_id,
+        progress=lambda table: _progress(table, len(dict(jobs)[table].objects)),
+        between=import_great_expectations_in_background)
+    for result in results:
+        _report(result)
+    return results
 
 
-@io_task
-def stage_songs(runtime: Runtime, objects: list[SourceObject], max_errors: int,
-                run_id: str) -> StageResult:
-    """Replace staging_songs with the song objects, keys matched case-insensitively."""
-    source = StagingSource(objects, mapper=SongsMapper(), prefix_uri=runtime.sources.song_data)
-    return _stage(runtime, "staging_songs", source, max_errors, run_id)
-
-
-def _stage(runtime: Runtime, table: str, source: StagingSource, max_errors: int,
-           run_id: str) -> StageResult:
+def _progress(table: str, objects: int):
     logger = get_run_logger()
     started = time.monotonic()
     last_report = [started]
@@ -54,14 +59,16 @@ def _stage(runtime: Runtime, table: str, source: StagingSource, max_errors: int,
         if now - last_report[0] >= PROGRESS_EVERY_SECONDS:
             last_report[0] = now
             logger.info("%s: %d/%d objects, %d rows, %.0f rows/s", table, objects_done,
-                        len(source.objects), rows, rows / max(now - started, 1e-9))
+                        objects, rows, rows / max(now - started, 1e-9))
 
-    result = runtime.warehouse().stage(table, source, runtime.store(), max_errors=max_errors,
-                                       run_id=run_id, progress=progress)
-    logger.info("%s: %d rows from %d objects in %.2fs (%.0f rows/s)%s", table, result.rows,
-                result.objects, result.seconds, result.rows / max(result.seconds, 1e-9),
-                f", {len(result.errors)} malformed kept in load_errors" if result.errors else "")
+    return progress
+
+
+def _report(result: StageResult) -> None:
+    get_run_logger().info(
+        "%s: %d rows from %d objects in %.2fs (%.0f rows/s)%s", result.table, result.rows,
+        result.objects, result.seconds, result.rows / max(result.seconds, 1e-9),
+        f", {len(result.errors)} malformed kept in load_errors" if result.errors else "")
     if result.unmapped_keys:
-        logger.warning("%s: keys no column maps, not loaded: %s", table, "; ".join(
+        get_run_logger().warning("%s: keys no column maps, not loaded: %s", result.table, "; ".join(
             f"{key!r} (first in {where})" for key, where in result.unmapped_keys.items()))
-    return result

@@ -178,6 +178,7 @@ def test_invalid_settings_are_one_line_config_errors(aws, values, fragment):
 
 
 def test_a_password_redshift_would_refuse_is_caught_without_showing_it(aws, monkeypatch):
+    monkeypatch.setenv("SPARKIFY_DWH_MANAGE_ADMIN_PASSWORD", "false")  # the user's own
     monkeypatch.setenv("SPARKIFY_DB_PASSWORD", "alllowercase1")
 
     with pytest.raises(ConfigError, match="Redshift's rules") as raised:
@@ -306,7 +307,9 @@ def test_teardown_takes_the_configured_final_snapshot(aws, prefect_harness, caps
     snapshots = aws.client("redshift").describe_cluster_snapshots(
         SnapshotIdentifier="sparkify-final")["Snapshots"]
     assert [s["SnapshotIdentifier"] for s in snapshots] == ["sparkify-final"]
-    assert "kept: final snapshot sparkify-final" in out
+    assert out.rstrip().splitlines()[-1] == (
+        "still billed: the final snapshot sparkify-final (backup storage, about US$0.024 per "
+        "GB-month) until you delete it")
 
 
 def test_a_prefect_aws_credentials_block_replaces_the_credential_chain(
@@ -348,7 +351,7 @@ def test_inline_comments_env_overrides_and_the_password_variable(tmp_path):
                       "[DWH]\nNUM_NODES = 2 ; small\nDB_PASSWORD =    ; from the environment\n"
                       "PORT = 5440\n", encoding="utf-8")
     env = {"SPARKIFY_DWH_NUM_NODES": "6", "SPARKIFY_S3_LOG_DATA": "s3://mine/logs",
-           "SPARKIFY_DB_PASSWORD": "From-env-1"}
+           "SPARKIFY_DB_PASSWORD": "From-env-1", "SPARKIFY_DWH_AUTH": "password"}
 
     settings = load_settings(config, env=env)
 
@@ -364,6 +367,7 @@ def test_a_password_in_the_file_or_its_own_variable_wins_over_the_fallback(tmp_p
     config.write_text("[DWH]\nDB_PASSWORD = In-file-1\n", encoding="utf-8")
 
     assert load_settings(config, env={"SPARKIFY_DB_PASSWORD": "x"}).db_password == "In-file-1"
+    assert load_settings(config, env={"SPARKIFY_DWH_AUTH": "password"}).db_password == "In-file-1"
     assert load_settings(config, env={"SPARKIFY_DWH_DB_PASSWORD": "Env-key-1"}).db_password \
         == "Env-key-1"
 
@@ -416,12 +420,13 @@ def test_no_secret_reaches_the_output_the_logs_or_the_repository(aws, tmp_path):
     assert "DB_PASSWORD = \n" in aws.config.read_text()  # never written back
 
 
-def test_the_master_password_stays_out_of_botocore_debug_logs(aws, caplog):
+def test_the_master_password_stays_out_of_botocore_debug_logs(aws, caplog, monkeypatch):
+    monkeypatch.setenv("SPARKIFY_DWH_MANAGE_ADMIN_PASSWORD", "false")  # a password is sent
     with open_runtime("provision", config=str(aws.config)) as runtime:
         check_settings(runtime.settings)
         with caplog.at_level(logging.DEBUG, logger="botocore"):
-            provisioning.ensure_cluster.fn(runtime, "arn:aws:iam::123456789012:role/r",
-                                           "sg-12345678")
+            provisioning.ensure_warehouse.fn(runtime, "arn:aws:iam::123456789012:role/r",
+                                             "sg-12345678")
 
     assert caplog.records  # botocore did log at DEBUG around the call
     assert aws.password not in caplog.text

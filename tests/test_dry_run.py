@@ -127,3 +127,38 @@ def test_the_plan_follows_the_manifest_error_budget_and_full_refresh_options(
     assert text.count("MAXERROR 5") == 2
     assert "-- refresh/clear_star (connection" in text
     assert "-- ledger/loaded_objects" not in text  # a full refresh does not read the ledger
+
+
+def test_a_mixed_prefix_is_one_copy_per_compression_kind_each_through_its_manifest(
+        prefect_harness, aws, tmp_path, capsys):
+    import gzip
+
+    import zstandard
+
+    data = small_dataset(tmp_path / "mixed")
+    day, track = (data / "log_data/2018/11/2018-11-01-events.json",
+                  data / "song_data/A/A/A/TRAAAAA1.json")
+    day.with_name(day.name + ".gz").write_bytes(gzip.compress(day.read_bytes()))
+    track.with_name(track.name[:-5] + ".json.zst").write_bytes(
+        zstandard.ZstdCompressor().compress(track.read_bytes()))
+    day.unlink()
+    track.unlink()
+    upload_dataset(aws.client("s3"), "sparkify-golden", data)
+    config = golden_config(aws.config, MANIFEST_PREFIX="s3://sparkify-golden/manifests")
+
+    text = run_main(capsys, "--config", str(config), "--dry-run")
+
+    copies = re.findall(r"\nCOPY (staging_\w+) \(.*?\)\nFROM '([^']+)'\n.*?\n(MANIFEST)\n(.*?)\n"
+                        r"REGION", text, flags=re.DOTALL)
+    run = r"manifests/[0-9a-f-]{36}/"
+    assert [(table, re.sub(run, "manifests/<run>/", uri), manifest, option)
+            for table, uri, manifest, option in copies] == [
+        ("staging_events", "s3://sparkify-golden/manifests/<run>/staging_events.manifest",
+         "MANIFEST", "-- not compressed (.json)"),
+        ("staging_events", "s3://sparkify-golden/manifests/<run>/staging_events.gzip.manifest",
+         "MANIFEST", "GZIP"),
+        ("staging_songs", "s3://sparkify-golden/manifests/<run>/staging_songs.manifest",
+         "MANIFEST", "-- not compressed (.json)"),
+        ("staging_songs", "s3://sparkify-golden/manifests/<run>/staging_songs.zstd.manifest",
+         "MANIFEST", "ZSTD")]
+    assert text.count("not written on a dry run") == 4  # each manifest: noted, not written

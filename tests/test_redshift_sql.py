@@ -10,6 +10,8 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from sparkify.staging.compression import BZIP2, GZIP, ZSTD
+from sparkify.warehouse.copy_failures import CopyContext, explain
 from sparkify.warehouse.redshift import copy_params
 from sparkify.sqllib import SQL_ROOT, TABLES, TRANSFORM_STEPS, SqlLibrary
 
@@ -205,7 +207,74 @@ def test_songs_copy_matches_keys_case_insensitively_from_a_manifest():
     assert re.search(r"FROM 's3://b/m/r/staging_songs\.manifest'\n(.*\n)*MANIFEST\n", text)
 
 
+@pytest.mark.parametrize("kind", [GZIP, ZSTD, BZIP2], ids=lambda kind: kind.name)
+@pytest.mark.parametrize("table", ["staging_events", "staging_songs"])
+def test_a_compressed_copy_names_its_option_and_parses_as_redshift(table, kind):
+    text = copy_text(table, manifest=True, compression=kind)
+
+    assert re.search(rf"\nMANIFEST\n{kind.copy_option}\nREGION", text)
+    [statement] = [s for s in sqlglot.parse(text, read="redshift") if s]
+    assert not isinstance(statement, exp.Command)
+
+
+def test_a_plain_copy_names_no_option():
+    text = without_comments(copy_text("staging_songs"))
+
+    assert not re.search(r"\b(GZIP|ZSTD|BZIP2)\b", text)
+
+
 def test_a_quote_in_a_uri_cannot_break_out_of_the_literal():
     text = copy_text("staging_songs", source="s3://b/it's/")
 
     assert "FROM 's3://b/it''s/'" in text
+
+
+# ---- a failed COPY in one line a user can act on -------------------------------------------
+
+CONTEXT = CopyContext("staging_events", "s3://udacity-dend/log_data/",
+                      "arn:aws:iam::1:role/r", "us-west-2", "s3://udacity-dend/log_json_path.json")
+FAILED = "staging/copy_staging_events.sql failed: ERROR:  "  # how Warehouse.run words it
+
+
+@pytest.mark.parametrize("redshift_says, expected", [
+    ("S3ServiceException:Access Denied,Status 403,Error AccessDenied,Rid 1,CanRetry 1",
+     "COPY staging_events from s3://udacity-dend/log_data/: access denied: the IAM role "
+     "arn:aws:iam::1:role/r needs s3:GetObject and s3:ListBucket on the source bucket"),
+    ("User arn:aws:redshift:us-west-2:1:dbuser:sparkify/IAM:sparkify is not authorized to "
+     "assume IAM Role arn:aws:iam::1:role/r",
+     "COPY staging_events from s3://udacity-dend/log_data/: Redshift cannot use the IAM role "
+     "arn:aws:iam::1:role/r: attach it to the cluster or namespace"),
+    ("S3ServiceException:The bucket you are attempting to access must be addressed using the "
+     "specified endpoint. Please send all future requests to this endpoint.,Status 301,Error "
+     "PermanentRedirect",
+     "COPY staging_events from s3://udacity-dend/log_data/: the bucket is not in region "
+     "us-west-2: set [AWS] REGION to the bucket's region"),
+    ("Invalid JSONPath format: Member is not an object.",
+     "COPY staging_events from s3://udacity-dend/log_data/: the JSONPaths file "
+     "s3://udacity-dend/log_json_path.json is invalid (Invalid JSONPath format: Member is not "
+     "an object.)"),
+    ("Number of jsonpaths and the number of columns should match. JSONPath size: 5, Number of "
+     "columns in table or column list: 18",
+     "COPY staging_events from s3://udacity-dend/log_data/: the JSONPaths file "
+     "s3://udacity-dend/log_json_path.json is invalid (Number of jsonpaths and the number of "
+     "columns should match."),
+], ids=["s3-access-denied", "role-not-attached", "bucket-in-another-region", "jsonpaths-format",
+        "jsonpaths-count"])
+def test_a_failed_copy_says_which_setting_is_wrong_in_one_line(redshift_says, expected):
+    line = explain(FAILED + redshift_says, CONTEXT)
+
+    assert line.startswith(expected)
+    assert "\n" not in line
+
+
+def test_a_failed_copy_of_another_kind_keeps_redshift_s_own_words():
+    assert explain(FAILED + "permission denied for relation staging_events", CONTEXT) is None
+    assert explain(FAILED + "Invalid JSONPath format", CopyContext("staging_songs", "s3://b/",
+                                                                   "r", "us-west-2")) is None
+
+
+def test_a_copy_failure_of_settings_is_never_retried():
+    from sparkify.errors import is_transient
+    from sparkify.warehouse.redshift import CopyFailed
+
+    assert not is_transient(CopyFailed("COPY staging_events ...: access denied"))

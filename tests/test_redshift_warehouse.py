@@ -12,13 +12,15 @@ import pytest
 from conftest import REGION, Aws, query, write_config
 
 from sparkify.aws.s3 import S3ObjectStore
+from sparkify.aws.deployments import deployment_of
 from sparkify.config import load_settings
 from sparkify.errors import ConfigError, MalformedRecordError, WarehouseError
 from sparkify.runtime import open_runtime
 from sparkify.staging.mappers import SongsMapper
 from sparkify.store import SourceObject
 from sparkify.warehouse.base import StagingSource
-from sparkify.warehouse.redshift import RedshiftWarehouse
+from sparkify.staging.compression import BZIP2, GZIP, PLAIN, ZSTD
+from sparkify.warehouse.redshift import CopySource, RedshiftWarehouse
 
 ROLE = "sparkify-redshift-s3-read"
 
@@ -51,11 +53,12 @@ def test_the_runtime_looks_up_host_and_role_once_and_connects_over_tls(aws):
     assert aws.password not in repr(warehouse) + repr(target) + target.describe()
 
 
-def test_configured_host_and_role_need_no_aws_call(aws):
-    write_config(aws.config, HOST="example.redshift.amazonaws.com",
+def test_configured_host_and_role_need_no_aws_call_with_a_password(aws):
+    write_config(aws.config, HOST="example.redshift.amazonaws.com", AUTH="password",
                  ROLE_ARN="arn:aws:iam::123456789012:role/x")
+    settings = load_settings(aws.config)
 
-    target = RedshiftWarehouse.target_from_settings(load_settings(aws.config), _no_aws,
+    target = RedshiftWarehouse.target_from_settings(settings, deployment_of(settings), _no_aws,
                                                     dry_run=False)
 
     assert target.role_arn == "arn:aws:iam::123456789012:role/x"
@@ -88,9 +91,9 @@ def _warehouse(manifest_prefix: str = "") -> RedshiftWarehouse:
 def test_copy_reads_the_prefix_when_it_holds_exactly_the_objects_to_load(aws):
     source = _songs_source(aws, ["song_data/A/a.json", "song_data/B/b.json"])
 
-    uri, manifest = _warehouse().copy_from("staging_songs", source, S3ObjectStore(REGION), "r1")
+    plan = _warehouse().copy_plan("staging_songs", source, S3ObjectStore(REGION), "r1")
 
-    assert (uri, manifest) == ("s3://songs/song_data/", False)
+    assert plan == [CopySource("s3://songs/song_data/", False, PLAIN)]
 
 
 def test_a_partial_load_without_a_manifest_location_asks_for_one(aws):
@@ -98,20 +101,61 @@ def test_a_partial_load_without_a_manifest_location_asks_for_one(aws):
                            load=["song_data/B/b.json"])
 
     with pytest.raises(ConfigError, match=r"1 of the 2 objects .* set \[S3\] MANIFEST_PREFIX"):
-        _warehouse().copy_from("staging_songs", source, S3ObjectStore(REGION), "r1")
+        _warehouse().copy_plan("staging_songs", source, S3ObjectStore(REGION), "r1")
 
 
 def test_a_manifest_lists_exactly_the_objects_to_load(aws):
     source = _songs_source(aws, ["song_data/A/a.json", "song_data/B/b.json"],
                            load=["song_data/B/b.json"])
 
-    uri, manifest = _warehouse("s3://songs/manifests/").copy_from(
+    plan = _warehouse("s3://songs/manifests/").copy_plan(
         "staging_songs", source, S3ObjectStore(REGION), "run-7")
 
-    assert (uri, manifest) == ("s3://songs/manifests/run-7/staging_songs.manifest", True)
+    assert plan == [CopySource("s3://songs/manifests/run-7/staging_songs.manifest", True, PLAIN)]
     body = aws.client("s3").get_object(Bucket="songs", Key="manifests/run-7/staging_songs.manifest")
     assert json.loads(body["Body"].read()) == {
         "entries": [{"url": "s3://songs/song_data/B/b.json", "mandatory": True}]}
+
+
+MIXED = ["song_data/A/a.json.gz", "song_data/A/b.json", "song_data/B/c.json.zst",
+         "song_data/B/d.json.gz", "song_data/C/e.json.bz2"]
+
+
+def test_a_mixed_prefix_is_one_copy_per_compression_kind_each_through_its_manifest(aws):
+    source = _songs_source(aws, MIXED)
+
+    plan = _warehouse("s3://songs/manifests").copy_plan(
+        "staging_songs", source, S3ObjectStore(REGION), "run-8")
+
+    assert [(copy.uri, copy.manifest, copy.kind) for copy in plan] == [
+        ("s3://songs/manifests/run-8/staging_songs.manifest", True, PLAIN),
+        ("s3://songs/manifests/run-8/staging_songs.gzip.manifest", True, GZIP),
+        ("s3://songs/manifests/run-8/staging_songs.zstd.manifest", True, ZSTD),
+        ("s3://songs/manifests/run-8/staging_songs.bzip2.manifest", True, BZIP2)]
+    listed = {}
+    for copy in plan:
+        body = aws.client("s3").get_object(Bucket="songs", Key=copy.uri.split("/", 3)[3])
+        listed[copy.kind.name] = [e["url"] for e in json.loads(body["Body"].read())["entries"]]
+    assert listed == {"plain": ["s3://songs/song_data/A/b.json"],
+                      "gzip": ["s3://songs/song_data/A/a.json.gz", "s3://songs/song_data/B/d.json.gz"],
+                      "zstd": ["s3://songs/song_data/B/c.json.zst"],
+                      "bzip2": ["s3://songs/song_data/C/e.json.bz2"]}
+
+
+def test_a_mixed_prefix_without_a_manifest_location_asks_for_one(aws):
+    source = _songs_source(aws, MIXED)
+
+    with pytest.raises(ConfigError, match=r"^staging_songs: the objects under s3://songs/song_data/ "
+                                          r"are of 4 compression kinds.*MANIFEST_PREFIX"):
+        _warehouse().copy_plan("staging_songs", source, S3ObjectStore(REGION), "r1")
+
+
+def test_one_compressed_kind_alone_copies_from_the_prefix_with_its_option(aws):
+    source = _songs_source(aws, ["song_data/A/a.json.gz", "song_data/B/b.json.gz"])
+
+    plan = _warehouse().copy_plan("staging_songs", source, S3ObjectStore(REGION), "r1")
+
+    assert plan == [CopySource("s3://songs/song_data/", False, GZIP)]
 
 
 FAKE_REDSHIFT = """

@@ -35,7 +35,7 @@ def test_a_malformed_record_runs_its_task_exactly_once(prefect_harness, tmp_path
     assert state.is_failed()
     with pytest.raises(MalformedRecordError, match="line 2"):
         state.result()
-    assert _task_run_counts(state)["stage_events"] == 1
+    assert _task_run_counts(state)["stage_sources"] == 1
 
 
 def test_a_dropped_connection_is_retried_and_the_run_completes(
@@ -64,7 +64,7 @@ def test_a_dropped_connection_is_retried_and_the_run_completes(
     state = elt(data=str(tmp_path), warehouse_url=SecretStr(warehouse_url), return_state=True)
 
     assert state.is_completed(), state.message
-    assert _task_run_counts(state)["stage_events"] == 2
+    assert _task_run_counts(state)["stage_sources"] == 2
     assert query(warehouse_url, "SELECT COUNT(*) FROM staging_events") == [(2,)]
     assert query(warehouse_url, "SELECT COUNT(*) FROM songplay") == [(2,)]
 

@@ -1,4 +1,4 @@
-"""Redshift look-ups the runtime makes once per run: the cluster's endpoint and the role's ARN.
+"""Redshift look-ups the runtime makes once per run: the endpoint and the role's ARN.
 
 `client(service)` builds a boto3 client; it is called only when settings leave a value empty.
 """
@@ -29,11 +29,35 @@ def cluster_endpoint(settings: Settings, client: Callable[[str], Any]) -> tuple[
                 f"{settings.region}: run flows/provision.py, or set [DWH] HOST") from None
         raise WarehouseError(f"cannot look up cluster '{settings.cluster_identifier}': "
                              f"{describe_aws_error(exc)}") from exc
-    endpoint = clusters[0].get("Endpoint") or {}
-    if clusters[0].get("ClusterStatus") != "available" or not endpoint.get("Address"):
-        raise WarehouseError(f"Redshift cluster '{settings.cluster_identifier}' is "
-                             f"{clusters[0].get('ClusterStatus')}, not available")
+    endpoint, status = clusters[0].get("Endpoint") or {}, clusters[0].get("ClusterStatus")
+    if status in ("paused", "pausing"):
+        raise WarehouseError(
+            f"Redshift cluster '{settings.cluster_identifier}' is {status}: resume it (python "
+            f"flows/provision.py resumes it, or aws redshift resume-cluster --cluster-identifier "
+            f"{settings.cluster_identifier}) and run again")
+    if status != "available" or not endpoint.get("Address"):
+        raise WarehouseError(f"Redshift cluster '{settings.cluster_identifier}' is {status}, "
+                             "not available: wait for it, or see the Redshift console")
     return endpoint["Address"], int(endpoint.get("Port") or settings.port)
+
+
+def workgroup_endpoint(settings: Settings, client: Callable[[str], Any]) -> tuple[str, int]:
+    """(host, port) of the configured Serverless workgroup, from settings or get_workgroup."""
+    if settings.host:
+        return settings.host, settings.port
+    name = settings.workgroup
+    try:
+        workgroup = client("redshift-serverless").get_workgroup(workgroupName=name)["workgroup"]
+    except (ClientError, BotoCoreError) as exc:
+        if error_code(exc) == "ResourceNotFoundException":
+            raise ConfigError(f"Redshift Serverless workgroup '{name}' not found in "
+                              f"{settings.region}: run flows/provision.py, or set [DWH] HOST") from None
+        raise WarehouseError(f"cannot look up workgroup '{name}': {describe_aws_error(exc)}") from exc
+    endpoint = workgroup.get("endpoint") or {}
+    if workgroup.get("status") != "AVAILABLE" or not endpoint.get("address"):
+        raise WarehouseError(f"Redshift Serverless workgroup '{name}' is "
+                             f"{str(workgroup.get('status')).lower()}, not available: wait for it")
+    return endpoint["address"], int(endpoint.get("port") or settings.port)
 
 
 def role_arn(settings: Settings, client: Callable[[str], Any]) -> str:

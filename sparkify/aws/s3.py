@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
@@ -12,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sparkify.aws.session import AWS_CONFIG, describe_aws_error as _describe
 from sparkify.errors import SourceError
-from sparkify.store import ObjectStore, S3Location, SourceObject
+from sparkify.store import ObjectStore, S3Location, SourceObject, Suffix
 
 BOTO_CONFIG = AWS_CONFIG.merge(Config(max_pool_connections=32))  # room for the concurrent GETs
 
@@ -32,7 +33,7 @@ class S3ObjectStore(ObjectStore):
         return session.client("s3", region_name=self.region, endpoint_url=self.endpoint_url,
                               config=BOTO_CONFIG)
 
-    def list_objects(self, location: S3Location, suffix: str = ".json") -> list[SourceObject]:
+    def list_objects(self, location: S3Location, suffix: Suffix = ".json") -> list[SourceObject]:
         prefix = location.prefix.rstrip("/") + "/" if location.prefix else ""
         paginator = self.client.get_paginator("list_objects_v2")
         found: list[SourceObject] = []
@@ -50,6 +51,13 @@ class S3ObjectStore(ObjectStore):
     def read(self, bucket: str, key: str) -> bytes:
         try:
             return self.client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except (ClientError, BotoCoreError) as exc:
+            raise SourceError(f"cannot read s3://{bucket}/{key}: {_describe(exc)}") from exc
+
+    def stream(self, bucket: str, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        try:
+            body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+            yield from body.iter_chunks(chunk_size)
         except (ClientError, BotoCoreError) as exc:
             raise SourceError(f"cannot read s3://{bucket}/{key}: {_describe(exc)}") from exc
 

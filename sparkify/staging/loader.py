@@ -21,6 +21,7 @@ from typing import Self
 
 from sparkify.errors import WarehouseError
 from sparkify.paths import PROJECT_ROOT
+from sparkify.staging.compression import PLAIN, compression_of, decompressed
 from sparkify.staging.lines import CopyChunk, LoadError, copy_chunk, line_chunks
 from sparkify.staging.mappers import RowMapper
 from sparkify.store import ObjectStore, SourceObject
@@ -32,6 +33,9 @@ FETCH_AHEAD_BYTES = 192 << 20  # bodies fetched but not yet parsed (beyond the o
 PARSE_WORKERS = min(2, os.cpu_count() or 1)
 PARSE_CHUNK_BYTES = 2 << 20
 PARALLEL_MIN_BYTES = 1 << 20
+# A compressed object's text is several times its listed size (JSON logs compress 5-10x):
+# the fetch-ahead budget counts it at this multiple, so decompressed bodies stay within it.
+COMPRESSED_EXPANSION = 8
 
 
 def copy_text(store: ObjectStore, objects: Sequence[SourceObject], mapper: RowMapper,
@@ -64,11 +68,21 @@ def copy_text(store: ObjectStore, objects: Sequence[SourceObject], mapper: RowMa
             bodies.close()
 
 
+def read_source(store: ObjectStore, obj: SourceObject) -> bytes:
+    """The text of one source object, decompressed while it streams in when its key says so."""
+    return decompressed(store.stream(obj.bucket, obj.key), compression_of(obj.key), obj.uri)
+
+
+def _budgeted_size(obj: SourceObject) -> int:
+    return obj.size if compression_of(obj.key) is PLAIN else obj.size * COMPRESSED_EXPANSION
+
+
 def fetch_in_order(store: ObjectStore, objects: Sequence[SourceObject],
                    workers: int = FETCH_WORKERS, max_bytes: int = FETCH_AHEAD_BYTES,
                    ) -> Iterator[tuple[SourceObject, bytes]]:
-    """Object bodies in key order, GETs running ahead of the reader: up to 2 x workers objects
-    and, beyond the first, `max_bytes` of listed size, so big objects do not pile up in memory."""
+    """Object texts in key order, GETs (and decompression) running ahead of the reader: up to
+    2 x workers objects and, beyond the first, `max_bytes` of text (listed size, times
+    COMPRESSED_EXPANSION for a compressed object), so big objects do not pile up in memory."""
     pending: deque = deque()
     remaining = deque(objects)
     held = 0  # listed bytes of the pending objects and of the one the reader holds
@@ -76,10 +90,11 @@ def fetch_in_order(store: ObjectStore, objects: Sequence[SourceObject],
         def fill() -> None:
             nonlocal held
             while remaining and (not pending or (
-                    len(pending) < workers * 2 and held + remaining[0].size <= max_bytes)):
+                    len(pending) < workers * 2
+                    and held + _budgeted_size(remaining[0]) <= max_bytes)):
                 obj = remaining.popleft()
-                held += obj.size
-                pending.append((obj, pool.submit(store.read, obj.bucket, obj.key)))
+                held += _budgeted_size(obj)
+                pending.append((obj, pool.submit(read_source, store, obj)))
 
         fill()
         try:
@@ -89,7 +104,7 @@ def fetch_in_order(store: ObjectStore, objects: Sequence[SourceObject],
                 fill()
                 yield obj, body
                 del body
-                held -= obj.size
+                held -= _budgeted_size(obj)
         finally:
             for _, future in pending:
                 future.cancel()

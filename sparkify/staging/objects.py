@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from sparkify.staging.compression import LOADABLE_SUFFIXES
 from sparkify.store import SourceObject
-
-LOADED_SUFFIXES = (".json",)
 
 
 def not_loaded_reason(obj: SourceObject) -> str | None:
     """Why `obj` is not loaded, or None when it is."""
-    if not obj.key.endswith(LOADED_SUFFIXES):
-        return f"not a {' or '.join(LOADED_SUFFIXES)} object"
+    if not obj.key.endswith(LOADABLE_SUFFIXES):
+        return f"not a {', '.join(LOADABLE_SUFFIXES)} object"
     if obj.size == 0:
         return "empty (0 bytes)"
     return None

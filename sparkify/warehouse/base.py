@@ -66,6 +66,7 @@ class WarehouseTarget:
     role_arn: str = ""
     region: str = ""
     manifest_prefix: str = ""
+    login: str = ""  # how it logs in, safe to print (Redshift)
 
     def describe(self) -> str:
         return f"{self.where} (schema {self.schema})"
@@ -214,6 +215,19 @@ class Warehouse(ABC):
         log.debug("%s: %d rows from %d objects in %.2fs", table, result.rows, result.objects,
                   result.seconds, extra={"stage_result": result})  # read by make bench
         return result
+
+    def stage_all(self, jobs: Sequence[tuple[str, StagingSource]], store: ObjectStore, *,
+                  max_errors: int, run_id: str, progress: Callable[[str], Progress] | None = None,
+                  between: Callable[[], None] | None = None) -> list[StageResult]:
+        """Stage each (table, source), one after the other: client-side loads share this
+        machine's cores and only slow each other down. `between` runs between two loads."""
+        results = []
+        for number, (table, source) in enumerate(jobs):
+            if number and between:
+                between()
+            results.append(self.stage(table, source, store, max_errors=max_errors, run_id=run_id,
+                                      progress=progress(table) if progress else None))
+        return results
 
     @abstractmethod
     def _load(self, cur: Cursor, table: str, source: StagingSource, store: ObjectStore,

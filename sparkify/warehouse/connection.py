@@ -30,6 +30,9 @@ class Recorder(Protocol):
     def answer(self, label: str) -> list[tuple]:
         """The rows a query would return, when nothing is executed."""
 
+    def flush(self) -> None:
+        """Write what other threads recorded (their work is done)."""
+
 
 class Connection:
     """One warehouse session; `cursor()` gives the statements' cursor."""

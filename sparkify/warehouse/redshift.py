@@ -7,59 +7,37 @@ files as on PostgreSQL (Redshift's own versions under sql/redshift/ where the di
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
-import orjson
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 from pydantic import SecretStr
 
-from sparkify.aws.redshift import cluster_endpoint, role_arn
-from sparkify.config import PASSWORD_ENV, PASSWORD_SECRET_BLOCK, Settings
+from sparkify.aws.credentials import login
+from sparkify.aws.deployments import Deployment
+from sparkify.aws.redshift import role_arn
+from sparkify.config import Settings
 from sparkify.errors import ConfigError, MalformedRecordError, WarehouseError, first_line
 from sparkify.quality.targets import QualityTarget, redshift_target
-from sparkify.sqllib import quote_literal
 from sparkify.staging.lines import LoadError
 from sparkify.store import ObjectStore, S3Location
 from sparkify.warehouse.base import (
     Progress, StageResult, StagingSource, Warehouse, WarehouseTarget, malformed_message,
 )
 from sparkify.warehouse.connection import Connection, Cursor, Recorder
+from sparkify.warehouse.copy_failures import CopyContext, explain
+from sparkify.warehouse.copy_plan import (  # noqa: F401  (copy_params: part of this engine's API)
+    CopySource, by_compression, copy_params, manifest_document, manifest_uri, prefix_uri,
+)
 
 log = logging.getLogger("sparkify.redshift")
 
-NO_MANIFEST = "-- no MANIFEST: COPY loads every object under the prefix"
-
-
-def prefix_uri(uri: str) -> str:
-    """A COPY prefix ends in '/', so log_data never also matches log_data_old/."""
-    return uri.rstrip("/") + "/"
-
-
-def manifest_uri(manifest_prefix: str, run_id: str, table: str) -> str:
-    return f"{manifest_prefix.rstrip('/')}/{run_id}/{table}.manifest"
-
-
-def copy_params(*, source: str, manifest: bool, role: str, region: str, jsonpaths: str,
-                max_errors: int) -> dict[str, str]:
-    """The values of a staging COPY file's placeholders, quoted for SQL."""
-    return {
-        "source": quote_literal(source),
-        "manifest": "MANIFEST" if manifest else NO_MANIFEST,
-        "role_arn": quote_literal(role),
-        "region": quote_literal(region),
-        "jsonpaths": quote_literal(jsonpaths),
-        "max_errors": str(int(max_errors)),
-    }
-
-
-def manifest_document(source: StagingSource) -> bytes:
-    """A COPY manifest of exactly the discovered objects; a missing one fails the load."""
-    entries = [{"url": obj.uri, "mandatory": True} for obj in source.objects]
-    return orjson.dumps({"entries": entries}, option=orjson.OPT_INDENT_2)
+class CopyFailed(WarehouseError, ConfigError):
+    """A COPY failed on the role, the bucket's region or the JSONPaths file: retrying cannot help."""
 
 
 class RedshiftWarehouse(Warehouse):
@@ -77,26 +55,27 @@ class RedshiftWarehouse(Warehouse):
         self.manifest_prefix = manifest_prefix
 
     @classmethod
-    def target_from_settings(cls, settings: Settings, client: Callable[[str], Any], *,
-                             dry_run: bool, loads: bool = True) -> WarehouseTarget:
-        """The configured cluster over TLS; looks up (once) what settings leave empty: the
-        endpoint, and the role's ARN when the command `loads` (COPY assumes the role)."""
-        host, port = cluster_endpoint(settings, client)
+    def target_from_settings(cls, settings: Settings, deployment: Deployment,
+                             client: Callable[[str], Any], *, dry_run: bool,
+                             loads: bool = True) -> WarehouseTarget:
+        """The configured cluster or workgroup over TLS; looks up (once) what settings leave
+        empty: the endpoint, the role's ARN when the command `loads` (COPY assumes the role),
+        and, with AUTH = iam, this run's temporary credentials (not on a dry run)."""
+        host, port = deployment.endpoint(client)
         role = role_arn(settings, client) if loads else ""
+        found = login(settings, deployment.credentials_call(), client, dry_run=dry_run)
         dsn = None
         if not dry_run:
-            if not settings.db_password:
-                raise ConfigError(f"no database password: set {PASSWORD_ENV}, [DWH] DB_PASSWORD "
-                                  f"or the Prefect Secret block '{PASSWORD_SECRET_BLOCK}'")
             dsn = SecretStr(psycopg2.extensions.make_dsn(
-                host=host, port=port, dbname=settings.db_name, user=settings.db_user,
-                password=settings.db_password, sslmode="require", application_name="sparkify-elt",
+                host=host, port=port, dbname=settings.db_name, user=found.user,
+                password=found.password, sslmode="require", application_name="sparkify-elt",
                 keepalives=1, keepalives_idle=60,  # long COPYs stay quiet; NAT drops idle TCP
             ))
         return WarehouseTarget(cls.engine, dsn, settings.schema,
-                               f"Redshift {host}:{port}/{settings.db_name} as {settings.db_user}",
+                               f"Redshift {deployment.name} at {host}:{port}/{settings.db_name} "
+                               f"as {found.shown_user}",
                                role_arn=role, region=settings.region,
-                               manifest_prefix=settings.manifest_prefix)
+                               manifest_prefix=settings.manifest_prefix, login=found.how)
 
     @classmethod
     def from_target(cls, target: WarehouseTarget,
@@ -143,35 +122,82 @@ class RedshiftWarehouse(Warehouse):
         self.run(cur, "lock/set_timeout", timeout_ms="0")
         return True
 
+    def stage_all(self, jobs: Sequence[tuple[str, StagingSource]], store: ObjectStore, *,
+                  max_errors: int, run_id: str, progress: Callable[[str], Progress] | None = None,
+                  between: Callable[[], None] | None = None) -> list[StageResult]:
+        """Both staging COPYs at once, each in its own session and transaction: they run on
+        the cluster, which loads the two tables in parallel (this machine only waits)."""
+        if between:
+            between()
+        results: dict[str, StageResult] = {}
+        failures: dict[str, BaseException] = {}
+        reporters = {table: progress(table) if progress else None for table, _ in jobs}
+
+        def stage(table: str, source: StagingSource) -> None:
+            try:
+                results[table] = self.stage(table, source, store, max_errors=max_errors,
+                                            run_id=run_id, progress=reporters[table])
+            except BaseException as exc:  # re-raised on the calling thread, below
+                failures[table] = exc
+
+        threads = [threading.Thread(target=stage, args=job, name=f"stage {job[0]}")
+                   for job in jobs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if self.recorder is not None:
+            self.recorder.flush()
+        for table, _ in jobs:
+            if table in failures:
+                raise failures[table]
+        return [results[table] for table, _ in jobs]
+
     def _load(self, cur: Cursor, table: str, source: StagingSource, store: ObjectStore,
               result: StageResult, *, max_errors: int, run_id: str,
               progress: Progress | None) -> None:
-        uri, manifest = self.copy_from(table, source, store, run_id)
-        params = copy_params(source=uri, manifest=manifest, role=self.role, region=self.region,
-                             jsonpaths=source.jsonpaths_uri, max_errors=max_errors)
-        self._copy(cur, table, params, max_errors)
-        result.rows, copy_id = self._last_copy(cur)
-        if max_errors:
-            result.errors = self.copy_errors(cur.connection.backend_pid, copy_id)
+        for copy in self.copy_plan(table, source, store, run_id):
+            params = copy_params(source=copy.uri, manifest=copy.manifest, role=self.role,
+                                 region=self.region, jsonpaths=source.jsonpaths_uri,
+                                 max_errors=max_errors, compression=copy.kind)
+            self._copy(cur, table, params, max_errors,
+                       CopyContext(table, copy.uri, self.role, self.region, source.jsonpaths_uri))
+            rows, copy_id = self._last_copy(cur)
+            result.rows += rows
+            if max_errors:
+                result.errors += self.copy_errors(cur.connection.backend_pid, copy_id)
         if progress:
             progress(result.objects, result.rows)
 
-    def copy_from(self, table: str, source: StagingSource, store: ObjectStore,
-                  run_id: str) -> tuple[str, bool]:
-        """(uri, is a manifest): a manifest of the objects to load, or their exact prefix."""
-        if self.manifest_prefix:
-            uri = manifest_uri(self.manifest_prefix, run_id, table)
+    def copy_plan(self, table: str, source: StagingSource, store: ObjectStore,
+                  run_id: str) -> list[CopySource]:
+        """One COPY per compression kind: each reads a manifest of exactly its objects, or,
+        with one kind only and no MANIFEST_PREFIX, the prefix when it holds exactly them."""
+        groups = by_compression(source.objects)
+        if not groups:  # nothing new for this table: it stays cleared
+            return []
+        if not self.manifest_prefix:
+            prefix = self._exact_prefix(table, source, store, len(groups))
+            return [CopySource(prefix, False, groups[0][0])]
+        plan = []
+        for kind, objects in groups:
+            uri = manifest_uri(self.manifest_prefix, run_id, table, kind)
             location = S3Location.parse(uri)
-            store.put(location.bucket, location.prefix, manifest_document(source),
+            store.put(location.bucket, location.prefix, manifest_document(objects),
                       "application/json")
-            log.info("COPY manifest of %d objects written to %s", len(source.objects), uri)
-            return uri, True
-        return self._exact_prefix(table, source, store), False
+            log.info("COPY manifest of %d %s objects written to %s", len(objects), kind.name, uri)
+            plan.append(CopySource(uri, True, kind))
+        return plan
 
     @staticmethod
-    def _exact_prefix(table: str, source: StagingSource, store: ObjectStore) -> str:
+    def _exact_prefix(table: str, source: StagingSource, store: ObjectStore, kinds: int) -> str:
         """The prefix, when COPY from it loads exactly the objects to load; else a clear error."""
         prefix = prefix_uri(source.prefix_uri)
+        if kinds > 1:
+            raise ConfigError(
+                f"{table}: the objects under {prefix} are of {kinds} compression kinds, and "
+                "each kind needs its own COPY: set [S3] MANIFEST_PREFIX to a writable s3:// "
+                "location so that each COPY reads a manifest of exactly its keys")
         everything = store.list_objects(S3Location.parse(prefix), suffix="")
         if {obj.key for obj in everything} == {obj.key for obj in source.objects}:
             return prefix
@@ -181,11 +207,13 @@ class RedshiftWarehouse(Warehouse):
             "the prefix would load them all: set [S3] MANIFEST_PREFIX to a writable s3:// "
             "location so that COPY reads a manifest of exactly these keys")
 
-    def _copy(self, cur: Cursor, table: str, params: dict[str, str], max_errors: int) -> None:
-        """Run the COPY; on a rejected load, name the first bad record in one line."""
+    def _copy(self, cur: Cursor, table: str, params: dict[str, str], max_errors: int,
+              context: CopyContext) -> None:
+        """Run the COPY; on a rejected load, name the first bad record, and on a failure of
+        the role, the region or the JSONPaths file, say which, in one line."""
         try:
             self.run(cur, f"staging/copy_{table}", **params)
-        except WarehouseError:
+        except WarehouseError as exc:
             if cur.connection.closed:  # the connection dropped: keep that (retryable) error
                 raise
             cur.connection.rollback()  # the transaction is aborted; the session lives on
@@ -193,6 +221,9 @@ class RedshiftWarehouse(Warehouse):
             errors = self.copy_errors(cur.connection.backend_pid, copy_id)
             if errors:
                 raise MalformedRecordError(malformed_message(errors[0], max_errors)) from None
+            explained = explain(str(exc), context)
+            if explained:
+                raise CopyFailed(explained) from exc
             raise
 
     def _last_copy(self, cur: Cursor) -> tuple[int, int]:

@@ -1,7 +1,8 @@
 -- Sparkify ELT dry run: every SQL statement of one run, in the order a real run sends them.
 -- Nothing was executed and nothing written.
 -- profile aws; region us-west-2
--- target: Redshift sparkify.abc123.us-west-2.redshift.amazonaws.com:5439/sparkify as sparkify (schema public)
+-- target: Redshift cluster sparkify at sparkify.abc123.us-west-2.redshift.amazonaws.com:5439/sparkify as **** (schema public)
+-- login: temporary IAM credentials from redshift GetClusterCredentials(ClusterIdentifier='sparkify', DbUser='sparkify', DbName='sparkify', DurationSeconds=3600, AutoCreate=False): user **** and password ****, not requested on a dry run
 -- events: s3://sparkify-golden/log_data (JSONPaths s3://sparkify-golden/log_json_path.json)
 -- songs:  s3://sparkify-golden/song_data
 
@@ -299,6 +300,8 @@ SELECT source_key, etag FROM load_ledger;
 
 COMMIT; -- connection 3
 
+-- ---- side by side (1 of 2, thread 'stage staging_events'): runs at the same time as the other block(s), each in its own session ----
+
 -- session/search_path (connection 4)
 -- Every connection first names the schema that holds the pipeline's tables.
 SET search_path TO "public";
@@ -320,6 +323,8 @@ DELETE FROM staging_events;
 -- FORMAT AS JSON '<jsonpaths>': the i-th JSONPath fills the i-th listed column, which maps the
 -- camelCase keys (firstName, userId, ...) to snake_case columns; plain JSON 'auto' would
 -- match keys case-sensitively and load those columns as NULL.
+-- GZIP, ZSTD or BZIP2 when the objects are compressed (.json.gz, .json.zst, .json.bz2): one
+-- COPY per kind, each through a manifest of exactly its keys.
 -- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
 -- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
 COPY staging_events (
@@ -331,6 +336,7 @@ FROM 's3://sparkify-golden/log_data/'
 IAM_ROLE 'arn:aws:iam::123456789012:role/sparkify-redshift-s3-read'
 FORMAT AS JSON 's3://sparkify-golden/log_json_path.json'
 -- no MANIFEST: COPY loads every object under the prefix
+-- not compressed (.json)
 REGION 'us-west-2'
 COMPUPDATE OFF
 STATUPDATE OFF
@@ -358,6 +364,8 @@ ANALYZE staging_events;
 
 COMMIT; -- connection 4
 
+-- ---- side by side (2 of 2, thread 'stage staging_songs'): runs at the same time as the other block(s), each in its own session ----
+
 -- session/search_path (connection 5)
 -- Every connection first names the schema that holds the pipeline's tables.
 SET search_path TO "public";
@@ -376,6 +384,8 @@ DELETE FROM staging_songs;
 -- manifest listing exactly the keys selected for this load.
 -- JSON 'auto ignorecase': keys match the column names case-insensitively (plain 'auto' is
 -- case-sensitive and would load differently-cased keys as NULL).
+-- GZIP, ZSTD or BZIP2 when the objects are compressed (.json.gz, .json.zst, .json.bz2): one
+-- COPY per kind, each through a manifest of exactly its keys.
 -- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
 -- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
 COPY staging_songs (
@@ -386,6 +396,7 @@ FROM 's3://sparkify-golden/song_data/'
 IAM_ROLE 'arn:aws:iam::123456789012:role/sparkify-redshift-s3-read'
 FORMAT AS JSON 'auto ignorecase'
 -- no MANIFEST: COPY loads every object under the prefix
+-- not compressed (.json)
 REGION 'us-west-2'
 COMPUPDATE OFF
 STATUPDATE OFF
@@ -405,6 +416,8 @@ DELETE FROM load_errors WHERE table_name = 'staging_songs';
 ANALYZE staging_songs;
 
 COMMIT; -- connection 5
+
+-- ---- end of the work side by side ----
 
 -- session/search_path (connection 6)
 -- Every connection first names the schema that holds the pipeline's tables.

@@ -35,7 +35,7 @@ def node_count(settings: Settings) -> int:
 
 
 @contextmanager
-def _botocore_quiet() -> Iterator[None]:
+def botocore_quiet() -> Iterator[None]:
     """botocore logs request parameters at DEBUG: keep the master password out of any log."""
     logger = logging.getLogger("botocore")
     previous = logger.level
@@ -46,19 +46,27 @@ def _botocore_quiet() -> Iterator[None]:
         logger.setLevel(previous)
 
 
-def _create_cluster(redshift, settings: Settings, role_arn: str, group_id: str) -> None:
+def create_cluster_params(settings: Settings, role_arn: str, group_id: str) -> dict:
+    """CreateCluster's parameters: the admin password is AWS's own unless the user opts out."""
     params = {
         "ClusterIdentifier": settings.cluster_identifier, "ClusterType": settings.cluster_type,
         "NodeType": settings.node_type, "NumberOfNodes": settings.num_nodes,
-        "DBName": settings.db_name, "MasterUsername": settings.db_user,
-        "MasterUserPassword": settings.db_password, "Port": settings.port,
+        "DBName": settings.db_name, "MasterUsername": settings.db_user, "Port": settings.port,
         "IamRoles": [role_arn], "VpcSecurityGroupIds": [group_id], "Encrypted": True,
         "PubliclyAccessible": settings.publicly_accessible, "Tags": TAGS,
     }
     if settings.cluster_type == "single-node":
         del params["NumberOfNodes"]
-    with _botocore_quiet():
-        redshift.create_cluster(**params)
+    if settings.manage_admin_password:  # AWS generates it and keeps it in Secrets Manager
+        params["ManageMasterPassword"] = True
+    else:
+        params["MasterUserPassword"] = settings.db_password
+    return params
+
+
+def _create_cluster(redshift, settings: Settings, role_arn: str, group_id: str) -> None:
+    with botocore_quiet():
+        redshift.create_cluster(**create_cluster_params(settings, role_arn, group_id))
 
 
 def _differences(cluster: dict, settings: Settings) -> list[str]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from botocore.exceptions import ClientError
 
 from sparkify.aws.provision import TAGS
-from sparkify.aws.provision.cluster import describe_cluster
-from sparkify.aws.provision.outcome import CREATED, GONE, REUSED, Outcome, aws_step
+from sparkify.aws.provision.outcome import CREATED, GONE, NO_INGRESS, REUSED, Outcome, aws_step
 from sparkify.aws.session import error_code
 from sparkify.config import Settings
 from sparkify.errors import ConfigError, ProvisioningError
@@ -37,12 +36,18 @@ def group_name(settings: Settings) -> str:
     return f"{settings.cluster_identifier}-redshift-ingress"
 
 
-def _default_vpc(ec2, region: str) -> str:
+def default_vpc(ec2, region: str) -> str:
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"]
     if not vpcs:
         raise ProvisioningError(f"no default VPC in {region}: create one "
                                 "(aws ec2 create-default-vpc) or use a region that has one")
     return vpcs[0]["VpcId"]
+
+
+def default_subnets(ec2, vpc_id: str) -> list[str]:
+    """The VPC's subnets (a default VPC has one per availability zone), for a workgroup."""
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    return sorted(subnet["SubnetId"] for subnet in subnets)
 
 
 def _groups_named(ec2, name: str, vpc_id: str | None = None) -> list[str]:
@@ -53,12 +58,11 @@ def _groups_named(ec2, name: str, vpc_id: str | None = None) -> list[str]:
     return [group["GroupId"] for group in groups]
 
 
-def ensure_security_group(ec2, redshift, settings: Settings) -> Outcome:
-    """Create or reuse the cluster's own security group, in the cluster's VPC; `value` is its id."""
+def ensure_security_group(ec2, settings: Settings, vpc_of: Callable[[], str]) -> Outcome:
+    """Create or reuse the warehouse's own security group, in its VPC; `value` is its id."""
     name = group_name(settings)
     with aws_step(f"security group {name}"):
-        cluster = describe_cluster(redshift, settings.cluster_identifier)
-        vpc_id = (cluster or {}).get("VpcId") or _default_vpc(ec2, settings.region)
+        vpc_id = vpc_of()
         existing = _groups_named(ec2, name, vpc_id)
         if existing:
             return Outcome(f"security group {name}", REUSED, existing[0])
@@ -96,17 +100,18 @@ def _is_wanted(permission: dict, cidr: str, port: int, network) -> bool:
 
 
 def ensure_ingress_rule(ec2, settings: Settings, group_id: str) -> Outcome:
-    """Allow the cluster port from INGRESS_CIDR only: add that rule, revoke any other CIDR."""
-    network, port = ingress_network(settings), settings.port
-    resource = f"ingress tcp {port} from {network}"
+    """Allow the port from INGRESS_CIDR only: add that rule, revoke any other CIDR. Without
+    INGRESS_CIDR (a private Serverless workgroup) no CIDR at all."""
+    network, port = (ingress_network(settings) if settings.ingress_cidr else None), settings.port
+    resource = f"ingress tcp {port} from {network}" if network else f"ingress tcp {port}"
     with aws_step(resource):
         group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
         rules = list(_ip_rules(group.get("IpPermissions", [])))
         stale = [_revocation(p, r, c) for p, r, c in rules if not _is_wanted(p, c, port, network)]
         if stale:
             ec2.revoke_security_group_ingress(GroupId=group_id, IpPermissions=stale)
-        action = REUSED
-        if not any(_is_wanted(p, c, port, network) for p, _, c in rules):
+        action = REUSED if network else NO_INGRESS
+        if network and not any(_is_wanted(p, c, port, network) for p, _, c in rules):
             ec2.authorize_security_group_ingress(GroupId=group_id,
                                                  IpPermissions=[_permission(port, network)])
             action = CREATED

@@ -12,7 +12,8 @@ from sparkify.aws.session import describe_aws_error
 from sparkify.errors import ProvisioningError
 
 CREATED, REUSED, GONE, AVAILABLE = "created", "exists, reused", "already gone", "available"
-UNCHANGED = frozenset({REUSED, GONE, AVAILABLE})
+NO_INGRESS = "none: no INGRESS_CIDR, so not publicly accessible"
+UNCHANGED = frozenset({REUSED, GONE, AVAILABLE, NO_INGRESS})
 
 
 @dataclass(frozen=True)
@@ -42,26 +43,22 @@ class Summary:
         return "\n".join(lines + [""] + self.footer)
 
 
-def provision_summary(steps: list[Outcome], *, role_arn: str, endpoint: str,
-                      config: str) -> Summary:
+def provision_summary(steps: list[Outcome], *, role_arn: str, endpoint: str, config: str,
+                      cost: str) -> Summary:
     """What provision did, the endpoint and role ARN, and what to run next."""
     footer = [] if any(s.changed for s in steps) else \
         ["nothing changed: every resource already existed as configured", ""]
     footer += [f"endpoint: {endpoint}", f"role ARN: {role_arn}", "",
                f"next:     python flows/main.py --config {config}",
-               (f"cost:     the cluster bills per node-hour until "
-                f"python flows/teardown.py --config {config}")]
+               f"cost:     {cost}; until python flows/teardown.py --config {config}"]
     return Summary("Sparkify on AWS: provisioned", steps, footer)
 
 
-def teardown_summary(steps: list[Outcome], final_snapshot: str) -> Summary:
-    """What teardown deleted, and what (a final snapshot) is deliberately kept."""
+def teardown_summary(steps: list[Outcome], still_billed: str) -> Summary:
+    """What teardown deleted, and, last, what AWS still bills (a kept final snapshot)."""
     footer = ["deleted: nothing is left that bills by the hour"] if any(s.changed for s in steps) \
         else ["nothing to delete: everything was already gone"]
-    if final_snapshot:
-        footer.append(f"kept: final snapshot {final_snapshot} "
-                      "(its storage is billed until you delete it)")
-    return Summary("Sparkify on AWS: torn down", steps, footer)
+    return Summary("Sparkify on AWS: torn down", steps, footer + [still_billed])
 
 
 @contextmanager

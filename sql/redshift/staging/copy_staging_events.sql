@@ -6,6 +6,8 @@
 -- FORMAT AS JSON '<jsonpaths>': the i-th JSONPath fills the i-th listed column, which maps the
 -- camelCase keys (firstName, userId, ...) to snake_case columns; plain JSON 'auto' would
 -- match keys case-sensitively and load those columns as NULL.
+-- GZIP, ZSTD or BZIP2 when the objects are compressed (.json.gz, .json.zst, .json.bz2): one
+-- COPY per kind, each through a manifest of exactly its keys.
 -- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
 -- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
 COPY staging_events (
@@ -17,6 +19,7 @@ FROM {source}
 IAM_ROLE {role_arn}
 FORMAT AS JSON {jsonpaths}
 {manifest}
+{compression}
 REGION {region}
 COMPUPDATE OFF
 STATUPDATE OFF

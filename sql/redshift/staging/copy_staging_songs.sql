@@ -3,6 +3,8 @@
 -- manifest listing exactly the keys selected for this load.
 -- JSON 'auto ignorecase': keys match the column names case-insensitively (plain 'auto' is
 -- case-sensitive and would load differently-cased keys as NULL).
+-- GZIP, ZSTD or BZIP2 when the objects are compressed (.json.gz, .json.zst, .json.bz2): one
+-- COPY per kind, each through a manifest of exactly its keys.
 -- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
 -- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
 COPY staging_songs (
@@ -13,6 +15,7 @@ FROM {source}
 IAM_ROLE {role_arn}
 FORMAT AS JSON 'auto ignorecase'
 {manifest}
+{compression}
 REGION {region}
 COMPUPDATE OFF
 STATUPDATE OFF
