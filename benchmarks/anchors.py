@@ -35,6 +35,9 @@ class LocalFiles:
     def read(self, bucket: str, key: str) -> bytes:
         return (self.root / key).read_bytes()
 
+    def stream(self, bucket: str, key: str):
+        yield self.read(bucket, key)
+
 
 def staging_alone(url: str, data_dir: Path) -> dict:
     """Warehouse.stage of the events straight from local files: no S3, no songs load beside it,

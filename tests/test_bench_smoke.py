@@ -94,6 +94,9 @@ class _FilesStore:
     def read(self, bucket: str, key: str) -> bytes:
         return self.bodies[key]
 
+    def stream(self, bucket: str, key: str):
+        yield self.bodies[key]
+
 
 def _small_chunks(monkeypatch, workers: int) -> None:
     monkeypatch.setattr(loader, "PARSE_WORKERS", workers)
