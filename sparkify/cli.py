@@ -9,11 +9,13 @@ import sys
 from typing import Callable
 
 from sparkify.errors import first_line
+from sparkify.local_prefect import configure_local_prefect
 from sparkify.secrets import redact
 
 # Before Prefect is imported: no telemetry from a throwaway local server.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+configure_local_prefect()
 
 
 class _OneLineRecords(logging.Filter):

@@ -9,10 +9,12 @@ Lines look like the real ones: compact, ASCII-only, ``\\/`` slashes, no final ne
 from __future__ import annotations
 
 import argparse
+import os
 import heapq
 import json
 import math
 import random
+import shutil
 import sys
 from collections import namedtuple
 from dataclasses import dataclass, field, replace
@@ -400,11 +402,20 @@ def generate(out_dir: Path, spec: GeneratorSpec = GeneratorSpec()) -> GeneratedS
 
 
 def default_sample() -> Path:
-    """The project's own generated sample, written on first use."""
+    """The project's own generated sample, written on first use: into a directory of this
+    process's own, then renamed into place, so runs started together never read a half one."""
     marker = DEFAULT_SAMPLE_DIR / ".complete"
     if not marker.exists():
-        generate(DEFAULT_SAMPLE_DIR, GeneratorSpec())
-        marker.touch()
+        building = DEFAULT_SAMPLE_DIR.with_name(f"{DEFAULT_SAMPLE_DIR.name}.{os.getpid()}")
+        shutil.rmtree(building, ignore_errors=True)
+        generate(building, GeneratorSpec())
+        (building / ".complete").touch()
+        if DEFAULT_SAMPLE_DIR.exists() and not marker.exists():  # left by a crashed writer
+            shutil.rmtree(DEFAULT_SAMPLE_DIR, ignore_errors=True)
+        try:
+            building.rename(DEFAULT_SAMPLE_DIR)
+        except OSError:  # another run put its (identical) sample there first
+            shutil.rmtree(building, ignore_errors=True)
     return DEFAULT_SAMPLE_DIR
 
 
