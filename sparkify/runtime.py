@@ -3,9 +3,10 @@
 `open_runtime(...)` reads the settings, starts what the local profile needs (the S3 emulator,
 the embedded PostgreSQL), makes the Redshift look-ups (`describe_clusters`, `get_role`) once,
 and yields an immutable `Runtime`. Flows hand it to their tasks, which only build clients
-from it: `store()`, `warehouse()`, `quality_gate()`, `client(service)`. With `dry_run` the
-same flow runs against a warehouse that records and prints each statement instead of sending
-it, and an object store that lists and reads but never writes.
+from it: `store()`, `warehouse()`, `quality_gate()`, `report_page()`, `client(service)`. With
+`dry_run` the same flow runs against a warehouse that records and prints each statement
+instead of sending it, an object store that lists and reads but never writes, and a report
+page that is rendered but not written.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pydantic import SecretStr
 from sparkify.aws.s3 import S3ObjectStore
 from sparkify.aws.session import AWS_CONFIG, aws_session
 from sparkify.config import Settings, load_settings
-from sparkify.dry_run import DryRunGate, ReadOnlyStore, StatementLog
+from sparkify.dry_run import DryRunGate, NotedPage, ReadOnlyStore, StatementLog
 from sparkify.errors import ConfigError
 from sparkify.local.emulator import EMULATOR_BUCKET, EMULATOR_REGION, S3Emulator, emulator_session
 from sparkify.store import ObjectStore, S3Location
@@ -84,6 +85,12 @@ class Runtime:
         from sparkify.quality.gate import QualityGate
 
         return QualityGate(self.warehouse().quality_target())
+
+    def report_page(self):
+        """Writes the report page (a writer that only notes the page, on a dry run)."""
+        from sparkify.analytics.page import PageWriter
+
+        return NotedPage(self.recorder) if self.dry_run else PageWriter()
 
     def describe(self) -> list[str]:
         """Where the run goes, for the dry run's header."""

@@ -10,6 +10,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from sparkify.analytics.figures import QUESTIONS
 from sparkify.warehouse.redshift import copy_params
 from sparkify.sqllib import SQL_ROOT, TABLES, TRANSFORM_STEPS, SqlLibrary
 
@@ -38,7 +39,9 @@ RUN_STATEMENTS = (
     "staging/analyze",
     "refresh/clear_star", *TRANSFORM_STEPS,
     "ledger/forget_objects", "ledger/record_objects", "staging/record_load_errors",
-    "report/row_count", "report/matched_plays", "quality/table_exists",
+    "report/row_count", "report/existing_tables",
+    *(f"analytics/{question}" for question in QUESTIONS),
+    "quality/table_exists",
 )
 # sqlglot has no grammar for these; each is a keyword and a table name.
 UNPARSED_ALLOWED = {"lock/acquire": "LOCK elt_lock"}

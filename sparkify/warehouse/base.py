@@ -148,6 +148,15 @@ class Warehouse(ABC):
             self.run(cur, name, **fill)
             return cur.fetchall()
 
+    def query_each(self, names: Iterable[str]) -> dict[str, list[tuple]]:
+        """The rows of each read-only statement file, in one transaction on one connection."""
+        with self.transaction() as cur:
+            answers = {}
+            for name in names:
+                self.run(cur, name)
+                answers[name] = cur.fetchall()
+            return answers
+
     # -- schema ----------------------------------------------------------------------------
 
     def create_tables(self) -> None:
@@ -178,6 +187,15 @@ class Warehouse(ABC):
             self.run(cur, "ledger/forget_objects", (tuple(row[0] for row in batch),))
             cur.insert_rows(self.sql.text("ledger/record_objects"), batch,
                             label="ledger/record_objects")
+
+    def require_tables(self, tables: Sequence[str]) -> None:
+        """One clear error when a table is missing (a warehouse the ELT has not loaded yet)."""
+        with self.transaction() as cur:
+            self.run(cur, "report/existing_tables", (self.schema, tuple(tables)))
+            missing = sorted(set(tables) - {name for (name,) in cur.fetchall()})
+        if missing:
+            raise WarehouseError(f"{self}: no table {', '.join(missing)} in schema {self.schema}: "
+                                 "run the ELT (flows/main.py) first")
 
     def row_counts(self, tables: Iterable[str]) -> dict[str, int]:
         with self.transaction() as cur:
