@@ -24,7 +24,7 @@ from pydantic import SecretStr
 from flows.main import elt
 from flows.report import report
 from sparkify.analytics.figures import QUESTIONS, Figures
-from sparkify.analytics.page import REPORT_PAGE
+from sparkify.analytics.page import REPORT_PAGE, ReportContext, render
 from sparkify.errors import MalformedRecordError
 from sparkify.warehouse.postgres import PostgresWarehouse
 from tests.conftest import PROJECT_ROOT, event, query, song, write_dataset
@@ -285,6 +285,19 @@ def test_the_report_command_on_an_empty_warehouse_is_one_clear_line(warehouse_ur
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert len(errors) == 1 and "run the ELT (flows/main.py) first" in errors[0], done.stderr
+
+
+def test_an_empty_warehouse_draws_no_bar_and_the_page_shows_no_secret():
+    target = PostgresWarehouse.target_from_url(
+        SecretStr("postgresql://sparkify:Pw-secret-7@db.example.com/sparkify"), "public",
+        dry_run=False)
+    page = render(Figures({}), ReportContext(datetime(2018, 12, 1, 9, 30), "a test",
+                                             target.describe(), {"songplay": 0}, None))
+    charts = re.findall(r"<svg class=\"chart\".*?</svg>", page)
+    assert len(charts) == 12 and all('class="no-data"' in chart for chart in charts)
+    assert "Plays covered: no plays yet." in page
+    assert "Pw-secret-7" not in page and "postgresql://sparkify:****@db.example.com" in page
+    assert_nothing_to_fetch(page)
 
 
 # ---- the page in a real browser ----------------------------------------------------------

@@ -37,8 +37,9 @@ def _section(slug: str, title: str, note: str, chart: str, headers: tuple[str, .
 
 
 def _cell(value) -> str:
-    if isinstance(value, bool) or value is None:
-        return "" if value is None else str(value)
+    """Counts with thousands separators, shares as percentages, days as ISO dates."""
+    if value is None:
+        return ""
     if isinstance(value, int):
         return count(value)
     if isinstance(value, float):

@@ -149,13 +149,17 @@ class Warehouse(ABC):
             return cur.fetchall()
 
     def query_each(self, names: Iterable[str]) -> dict[str, list[tuple]]:
-        """The rows of each read-only statement file, in one transaction on one connection."""
+        """The rows of each read-only statement file, all from one snapshot of the warehouse."""
         with self.transaction() as cur:
+            self._read_one_snapshot(cur)
             answers = {}
             for name in names:
                 self.run(cur, name)
                 answers[name] = cur.fetchall()
             return answers
+
+    def _read_one_snapshot(self, cur: Cursor) -> None:
+        """Make the open transaction read one snapshot (Redshift's transactions all do)."""
 
     # -- schema ----------------------------------------------------------------------------
 

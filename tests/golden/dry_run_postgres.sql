@@ -950,6 +950,11 @@ SET search_path TO "public";
 
 COMMIT; -- connection 9
 
+-- session/read_only_snapshot (connection 9)
+-- The report's queries read one snapshot of the warehouse, even while a load commits: on
+-- PostgreSQL a REPEATABLE READ transaction (Redshift runs every transaction on one snapshot).
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+
 -- analytics/time_range (connection 9)
 -- The time the plays cover: first and last play, and the days with at least one play.
 SELECT
