@@ -112,14 +112,22 @@ STAR = {"songplay": "SELECT start_time, user_id, level, song_id, artist_id, sess
 
 
 def new_database(server_url: str, name: str) -> str:
+    drop_database(server_url, name)
+    _admin(server_url, f'CREATE DATABASE "{name}"')
+    base, _, socket = server_url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + name + (f"?{socket}" if socket else "")
+
+
+def drop_database(server_url: str, name: str) -> None:
+    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin(server_url: str, statement: str) -> None:
     admin = psycopg2.connect(server_url)
     admin.autocommit = True
     with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
+        cur.execute(statement)
     admin.close()
-    base, _, socket = server_url.partition("?")
-    return base.rsplit("/", 1)[0] + "/" + name + (f"?{socket}" if socket else "")
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +135,8 @@ def loaded(prefect_harness, postgres_server_url, tmp_path_factory):
     """Days 1 and 3 loaded, then day 2 backfilled, then a rerun that finds nothing new; and
     the same days loaded at once into another warehouse. Yields both URLs and the page."""
     data = tmp_path_factory.mktemp("report-data")
-    url = new_database(postgres_server_url, f"report_{os.getpid()}")
-    reference = new_database(postgres_server_url, f"report_reference_{os.getpid()}")
+    names = (f"report_{os.getpid()}", f"report_reference_{os.getpid()}")
+    url, reference = (new_database(postgres_server_url, name) for name in names)
     write_dataset(data, {day: DAYS[day] for day in ("2018-11-01", "2018-11-03")}, SONGS)
     first = elt(data=str(data), warehouse_url=SecretStr(url))
     history_before = query(url, STAR["user_level_history"])
@@ -141,6 +149,8 @@ def loaded(prefect_harness, postgres_server_url, tmp_path_factory):
     elt(data=str(data), warehouse_url=SecretStr(reference))
     yield {"url": url, "reference": reference, "first": first, "rerun": rerun, "page": page,
            "history_before_backfill": history_before, "star_after_backfill": star_after_backfill}
+    for name in names:
+        drop_database(postgres_server_url, name)
 
 
 # ---- the figures -------------------------------------------------------------------------
