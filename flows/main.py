@@ -1,6 +1,8 @@
 """The Sparkify ELT: discover -> stage -> check staging + transform -> check warehouse -> report.
 
-The staging checks run beside the transform, which commits only once they have passed.
+The staging checks run beside the transform, which commits only once they have passed. The
+last step renders the analytics report (.sparkify/report/index.html); a run that fails
+before it leaves the previous page as it was.
 
 Run it as `python flows/main.py [options]` (see --help) or as the `elt` Prefect deployment.
 """
@@ -25,7 +27,10 @@ from pydantic import SecretStr  # noqa: E402
 from sparkify.runtime import open_runtime  # noqa: E402
 from tasks.discovery import discover_sources, seed_emulator, select_new_objects  # noqa: E402
 from tasks.quality import check_staging, check_warehouse  # noqa: E402
-from tasks.reporting import RunSummary, StepClock, check_error_budget, summarize_run  # noqa: E402
+from tasks.analytics import render_report  # noqa: E402
+from tasks.reporting import (  # noqa: E402
+    RunSummary, StepClock, check_error_budget, finish_run, summarize_run,
+)
 from tasks.staging import create_tables, stage_sources  # noqa: E402
 from tasks.transform import transform_star  # noqa: E402
 
@@ -66,7 +71,7 @@ def elt(
                 to_load = select_new_objects(runtime, quote(found), full_refresh)
             if to_load.is_empty:
                 get_run_logger().info("nothing new to load: every source object is in the ledger")
-                return summarize_run(runtime, [], clock)
+                return _report_and_summarize(runtime, [], [], clock)
             with clock.step("stage"):
                 staged = stage_sources(runtime, quote(to_load), max_errors, run_id)
                 check_error_budget(quote(staged), max_errors)
@@ -78,8 +83,17 @@ def elt(
                                before_commit=staging_gate.result)
             clock.record("check staging (beside transform)", staging_gate.result().seconds)
             with clock.step("check warehouse"):
-                check_warehouse(runtime, quality)
-            return summarize_run(runtime, quote(staged), clock)
+                warehouse_gate = check_warehouse(runtime, quality)
+            return _report_and_summarize(runtime, staged, [staging_gate.result(), warehouse_gate],
+                                         clock)
+
+
+def _report_and_summarize(runtime, staged: list, checked: list, clock: StepClock) -> RunSummary:
+    """The last steps: count the tables, render the report, publish the run's summary."""
+    summary = summarize_run(runtime, quote(staged))
+    with clock.step("report"):
+        page = render_report(runtime, summary.rows, quote(checked))
+    return finish_run(summary, clock, page)
 
 
 def _say_waiting() -> None:

@@ -157,6 +157,17 @@ class ReadOnlyStore(ObjectStore):
         self.inner.ensure_bucket(bucket)
 
 
+class NotedPage:
+    """The report page of a dry run: rendered, then only noted, never written."""
+
+    def __init__(self, log: StatementLog) -> None:
+        self.log = log
+
+    def write(self, page: str) -> None:
+        self.log.note("report: the page is rendered but not saved to .sparkify/report/index.html "
+                      "on a dry run")
+
+
 class DryRunGate:
     """Notes each checkpoint it would run (GX builds its read-only queries from the suites)."""
 

@@ -3,10 +3,10 @@
 `open_runtime(...)` reads the settings, starts what the local profile needs (the S3 emulator,
 the embedded PostgreSQL), picks the Redshift deployment (cluster or serverless) and makes its
 look-ups (endpoint, role ARN, temporary credentials) once, and yields an immutable `Runtime`.
-Flows hand it to their tasks, which only build clients
-from it: `store()`, `warehouse()`, `quality_gate()`, `client(service)`. With `dry_run` the
-same flow runs against a warehouse that records and prints each statement instead of sending
-it, and an object store that lists and reads but never writes.
+Flows hand it to their tasks, which only build clients from it: `store()`, `warehouse()`,
+`quality_gate()`, `report_page()`, `client(service)`. With `dry_run` the same flow runs
+against a warehouse that records and prints each statement instead of sending it, an object
+store that lists and reads but never writes, and a report page that is rendered but not written.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sparkify.aws.deployments import Deployment, deployment_of
 from sparkify.aws.s3 import S3ObjectStore
 from sparkify.aws.session import AWS_CONFIG, aws_session
 from sparkify.config import Settings, load_settings
-from sparkify.dry_run import DryRunGate, ReadOnlyStore, StatementLog
+from sparkify.dry_run import DryRunGate, NotedPage, ReadOnlyStore, StatementLog
 from sparkify.errors import ConfigError
 from sparkify.local.emulator import EMULATOR_BUCKET, EMULATOR_REGION, S3Emulator, emulator_session
 from sparkify.store import ObjectStore, S3Location
@@ -87,6 +87,12 @@ class Runtime:
         from sparkify.quality.gate import QualityGate
 
         return QualityGate(self.warehouse().quality_target())
+
+    def report_page(self):
+        """Writes the report page (a writer that only notes the page, on a dry run)."""
+        from sparkify.analytics.page import PageWriter
+
+        return NotedPage(self.recorder) if self.dry_run else PageWriter()
 
     def describe(self) -> list[str]:
         """Where the run goes, for the dry run's header."""

@@ -16,10 +16,10 @@ ENGINES = ("postgres", "redshift")
 # Creation order: staging and bookkeeping first, then dimensions, then the fact.
 TABLES = (
     "staging_events", "staging_songs", "load_errors", "load_ledger",
-    "users", "artist", "song", "time", "songplay",
-    "song_records", "songplay_source", "user_latest_event", "play_matches",
+    "users", "user_level_history", "artist", "song", "time", "songplay",
+    "song_records", "songplay_source", "user_latest_event", "user_level_events", "play_matches",
 )
-STAR_TABLES = ("songplay", "users", "song", "artist", "time")
+STAR_TABLES = ("songplay", "users", "song", "artist", "time", "user_level_history")
 
 # The transform, in order: dimensions from staging, then the fact, then time from the fact.
 TRANSFORM_STEPS = (
@@ -29,6 +29,8 @@ TRANSFORM_STEPS = (
     "star/newer_user_events",
     "star/users_remove_superseded", "star/users",
     "star/user_latest_event_remove_superseded", "star/user_latest_event",
+    "star/user_level_events",
+    "star/user_level_history_remove_restaged", "star/user_level_history",
     "star/staged_plays", "star/staged_plays_analyze",
     "star/earlier_copies", "star/songplay_source_earlier", "star/songplay_earlier",
     "star/songplay_source",

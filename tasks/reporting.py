@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -45,6 +45,7 @@ class RunSummary:
     staged: dict[str, int]
     malformed: int
     unmapped_keys: dict[str, str] = field(default_factory=dict)  # key -> where first seen
+    report_page: str | None = None  # None on a dry run, which writes no page
 
     def text(self) -> str:
         width = max(len(name) for name in (*self.rows, *self.seconds))
@@ -62,6 +63,8 @@ class RunSummary:
                 f"{key!r} (first in {where})" for key, where in self.unmapped_keys.items()))
         lines += ["", "seconds per step:"]
         lines += [f"  {step:<{width}}  {secs:>10.2f}" for step, secs in self.seconds.items()]
+        if self.report_page:
+            lines += ["", f"report: {self.report_page}"]
         return "\n".join(lines)
 
 
@@ -77,29 +80,40 @@ def check_error_budget(results: list[StageResult], max_errors: int) -> int:
 
 
 @io_task
-def summarize_run(runtime: Runtime, staged: list[StageResult], clock: StepClock) -> RunSummary:
-    """Count every table, publish the counts and timings as artifacts, return the summary."""
+def count_rows(runtime: Runtime) -> dict[str, int]:
+    """Rows per table: staging, the star, load_errors (each table must exist)."""
+    warehouse = runtime.warehouse()
+    warehouse.require_tables(REPORTED_TABLES)
+    return warehouse.row_counts(REPORTED_TABLES)
+
+
+@io_task
+def summarize_run(runtime: Runtime, staged: list[StageResult]) -> RunSummary:
+    """Count every table and the plays matched to a song; publish the counts as an artifact."""
     warehouse = runtime.warehouse()
     rows = warehouse.row_counts(REPORTED_TABLES)
-    matched = warehouse.count("report/matched_plays")
-    summary = RunSummary(rows, matched, dict(clock.seconds),
-                         {r.table: r.rows for r in staged}, sum(len(r.errors) for r in staged),
+    matched = warehouse.count("analytics/matched_share")  # its first column: the matched plays
+    summary = RunSummary(rows, matched, {}, {r.table: r.rows for r in staged},
+                         sum(len(r.errors) for r in staged),
                          {key: where for r in staged for key, where in r.unmapped_keys.items()})
-    _publish(summary)
-    get_run_logger().info("row counts: %s", rows)
-    return summary
-
-
-def _publish(summary: RunSummary) -> None:
     create_table_artifact(
         key="sparkify-row-counts",
         table=[{"table": t, "rows": n} for t, n in summary.rows.items()],
         description=f"Rows per table; {summary.matched_plays} plays matched to a song",
     )
+    get_run_logger().info("row counts: %s", rows)
+    return summary
+
+
+@local_task
+def finish_run(summary: RunSummary, clock: StepClock, report_page: str | None) -> RunSummary:
+    """The summary with every step's seconds and the report's path; published as artifacts."""
+    final = replace(summary, seconds=dict(clock.seconds), report_page=report_page)
     create_table_artifact(
         key="sparkify-step-seconds",
-        table=[{"step": s, "seconds": round(v, 3)} for s, v in summary.seconds.items()],
+        table=[{"step": s, "seconds": round(v, 3)} for s, v in final.seconds.items()],
         description="Seconds per pipeline step",
     )
-    create_markdown_artifact(key="sparkify-run-summary", markdown=f"```\n{summary.text()}\n```",
+    create_markdown_artifact(key="sparkify-run-summary", markdown=f"```\n{final.text()}\n```",
                              description="Sparkify ELT run summary")
+    return final

@@ -107,6 +107,11 @@ def clean(quality_url) -> str:
     return quality_url
 
 
+def _at(ts: int) -> str:
+    """The SQL of an epoch-millisecond time as a timestamp."""
+    return f"TIMESTAMP 'epoch' + {ts} / 1000.0 * INTERVAL '1 second'"
+
+
 # Two users (one only browses), three plays (one matched to a song, one twice in the log),
 # a logged-out visitor, two songs of two artists.
 CLEAN_ROWS = (
@@ -146,6 +151,12 @@ CLEAN_ROWS = (
                EXTRACT(WEEK FROM start_time), EXTRACT(MONTH FROM start_time),
                EXTRACT(YEAR FROM start_time), EXTRACT(DOW FROM start_time)
         FROM songplay""",
+    # user 1 upgrades at their second play; user 2 stays free
+    f"""INSERT INTO user_level_history (user_id, level, valid_from, valid_to)
+        VALUES
+        ('1', 'free', {_at(TS)}, {_at(TS + 200000)}),
+        ('1', 'paid', {_at(TS + 200000)}, NULL),
+        ('2', 'free', {_at(TS + 5000)}, NULL)""",
 )
 
 
@@ -223,6 +234,39 @@ BROKEN_RULES = [
     pytest.param(
         "staging", ["UPDATE staging_songs SET duration = 0 WHERE song_id = 'SO2'"],
         "staging_songs: duration is greater than 0", id="zero-duration"),
+    pytest.param(
+        "warehouse", [f"UPDATE user_level_history SET valid_to = {_at(TS + 300000)} "
+                      "WHERE user_id = '1' AND level = 'free'"],
+        "user_level_history: no two periods of a user overlap", id="overlapping-periods"),
+    pytest.param(
+        "warehouse", ["UPDATE user_level_history SET valid_to = valid_from + INTERVAL '1 day' "
+                      "WHERE user_id = '2'"],
+        "user_level_history: exactly one current period per user with a level",
+        id="no-current-period"),
+    pytest.param(
+        "warehouse", [f"INSERT INTO user_level_history VALUES ('2', 'paid', {_at(TS + 9000)}, "
+                      "NULL)"],
+        "user_level_history: exactly one current period per user with a level",
+        id="two-current-periods"),
+    pytest.param(
+        "warehouse", ["UPDATE users SET level = 'free' WHERE user_id = '1'"],
+        "user_level_history: the current period's level equals users.level",
+        id="current-level-differs-from-users"),
+    pytest.param(
+        "warehouse", [f"UPDATE user_level_history SET valid_to = {_at(TS + 100000)} "
+                      "WHERE user_id = '1' AND level = 'free'"],
+        "user_level_history: an ended period is followed by the next, from when it ends",
+        id="gap-between-periods"),
+    pytest.param(
+        "warehouse", [f"UPDATE user_level_history SET valid_from = {_at(TS + 100)} "
+                      "WHERE user_id = '1' AND level = 'free'"],
+        "user_level_history: every staged user with a level has periods from their first "
+        "staged event on", id="history-starts-late"),
+    pytest.param(
+        "warehouse", ["UPDATE user_level_history SET level = 'paid' "
+                      "WHERE user_id = '1' AND level = 'free'"],
+        "user_level_history: a period's level differs from the one before it",
+        id="same-level-twice-in-a-row"),
 ]
 
 

@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from sparkify.staging.compression import BZIP2, GZIP, ZSTD
 from sparkify.warehouse.copy_failures import CopyContext, explain
+from sparkify.analytics.figures import QUESTIONS
 from sparkify.warehouse.redshift import copy_params
 from sparkify.sqllib import SQL_ROOT, TABLES, TRANSFORM_STEPS, SqlLibrary
 
@@ -40,8 +41,9 @@ RUN_STATEMENTS = (
     "staging/analyze",
     "refresh/clear_star", *TRANSFORM_STEPS,
     "ledger/forget_objects", "ledger/record_objects", "staging/record_load_errors",
-    "report/row_count", "report/matched_plays", "quality/table_exists",
-    "staging/canonical_user_ids",
+    "report/row_count", "report/existing_tables",
+    *(f"analytics/{question}" for question in QUESTIONS),
+    "quality/table_exists", "staging/canonical_user_ids",
 )
 # sqlglot has no grammar for these; each is a keyword and a table name.
 UNPARSED_ALLOWED = {"lock/acquire": "LOCK elt_lock"}

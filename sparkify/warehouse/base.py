@@ -150,6 +150,19 @@ class Warehouse(ABC):
             self.run(cur, name, **fill)
             return cur.fetchall()
 
+    def query_each(self, names: Iterable[str]) -> dict[str, list[tuple]]:
+        """The rows of each read-only statement file, all from one snapshot of the warehouse."""
+        with self.transaction() as cur:
+            self._read_one_snapshot(cur)
+            answers = {}
+            for name in names:
+                self.run(cur, name)
+                answers[name] = cur.fetchall()
+            return answers
+
+    def _read_one_snapshot(self, cur: Cursor) -> None:
+        """Make the open transaction read one snapshot (Redshift's transactions all do)."""
+
     # -- schema ----------------------------------------------------------------------------
 
     def create_tables(self) -> None:
@@ -180,6 +193,15 @@ class Warehouse(ABC):
             self.run(cur, "ledger/forget_objects", (tuple(row[0] for row in batch),))
             cur.insert_rows(self.sql.text("ledger/record_objects"), batch,
                             label="ledger/record_objects")
+
+    def require_tables(self, tables: Sequence[str]) -> None:
+        """One clear error when a table is missing (a warehouse the ELT has not loaded yet)."""
+        with self.transaction() as cur:
+            self.run(cur, "report/existing_tables", (self.schema, tuple(tables)))
+            missing = sorted(set(tables) - {name for (name,) in cur.fetchall()})
+        if missing:
+            raise WarehouseError(f"{self}: no table {', '.join(missing)} in schema {self.schema}: "
+                                 "run the ELT (flows/main.py) first")
 
     def row_counts(self, tables: Iterable[str]) -> dict[str, int]:
         with self.transaction() as cur:

@@ -45,6 +45,9 @@ class PostgresWarehouse(Warehouse):
     def quality_target(self) -> QualityTarget:
         return postgres_target(self.dsn.get_secret_value(), self.schema)
 
+    def _read_one_snapshot(self, cur: Cursor) -> None:
+        self.run(cur, "session/read_only_snapshot")
+
     @contextmanager
     def exclusive(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """A session-level advisory lock, held by a connection of its own until it closes."""

@@ -145,6 +145,23 @@ CREATE TABLE IF NOT EXISTS users (
 DISTSTYLE ALL
 SORTKEY (user_id);
 
+-- ddl/user_level_history (connection 2)
+-- One row per user and period on a level; valid_to is NULL while the period is current.
+-- DISTSTYLE ALL, like users: a few rows per user (one per change of plan), joined to users
+-- and songplay by user_id, so a copy on every node keeps those joins local. COMPOUND SORTKEY
+-- (user_id, valid_from): a user's periods are read in order.
+-- Primary keys are informational on Redshift (not enforced): the transforms rebuild each
+-- restaged user's periods, which keeps (user_id, valid_from) unique.
+CREATE TABLE IF NOT EXISTS user_level_history (
+    user_id    VARCHAR(256) NOT NULL,
+    level      VARCHAR(256) NOT NULL,
+    valid_from TIMESTAMP NOT NULL,
+    valid_to   TIMESTAMP,
+    PRIMARY KEY (user_id, valid_from)
+)
+DISTSTYLE ALL
+COMPOUND SORTKEY (user_id, valid_from);
+
 -- ddl/artist (connection 2)
 -- DISTSTYLE ALL, sorted by artist_id: a small dimension joined to songplay and song, local on
 -- every node. Primary keys are informational on Redshift (not enforced): the star transforms
@@ -272,6 +289,27 @@ CREATE TABLE IF NOT EXISTS user_latest_event (
 )
 DISTSTYLE ALL
 SORTKEY (user_id);
+
+-- ddl/user_level_events (connection 2)
+-- Every distinct event of a user that names a level: the level history is rebuilt from all of
+-- them, so it equals a full reload whatever order the days arrive in. A missing session or
+-- item is kept as -1, as in songplay_source.
+-- About one row per event, so as large as staging_events over all loads. DISTKEY user_id,
+-- like staging_events: the "already kept?" check and the history's rebuild (window functions
+-- partitioned by user) then run slice-local. COMPOUND SORTKEY (user_id, ts): both read one
+-- user's events in time order.
+-- Primary keys are informational on Redshift (not enforced): star/user_level_events inserts
+-- only events not kept before.
+CREATE TABLE IF NOT EXISTS user_level_events (
+    user_id     VARCHAR(256) NOT NULL,
+    ts          BIGINT NOT NULL,
+    item_key    INTEGER NOT NULL,
+    session_key INTEGER NOT NULL,
+    level       VARCHAR(256) NOT NULL,
+    PRIMARY KEY (user_id, ts, item_key, session_key, level)
+)
+DISTKEY (user_id)
+COMPOUND SORTKEY (user_id, ts);
 
 -- ddl/play_matches (connection 2)
 -- Scratch space of one transform: the best song for each play the current load affects.
@@ -660,6 +698,119 @@ SELECT
     session_id
 FROM newer_user_events;
 
+-- star/user_level_events (connection 6)
+-- Keep every distinct event of a staged user that names a level, unless already kept.
+INSERT INTO user_level_events (user_id, ts, item_key, session_key, level)
+WITH staged_level_events AS (
+    SELECT DISTINCT
+        user_id,
+        ts,
+        COALESCE(item_in_session, -1) AS item_key,
+        COALESCE(session_id, -1) AS session_key,
+        level
+    FROM staging_events
+    WHERE NULLIF(user_id, '') IS NOT NULL
+      AND ts IS NOT NULL
+      AND NULLIF(level, '') IS NOT NULL
+)
+
+SELECT
+    staged_level_events.user_id,
+    staged_level_events.ts,
+    staged_level_events.item_key,
+    staged_level_events.session_key,
+    staged_level_events.level
+FROM staged_level_events
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM user_level_events AS kept
+    WHERE kept.user_id = staged_level_events.user_id
+      AND kept.ts = staged_level_events.ts
+      AND kept.item_key = staged_level_events.item_key
+      AND kept.session_key = staged_level_events.session_key
+      AND kept.level = staged_level_events.level
+);
+
+-- star/user_level_history_remove_restaged (connection 6)
+-- The level history of every user staged now is rebuilt below from all their kept events.
+DELETE FROM user_level_history
+WHERE user_id IN (
+    SELECT user_id
+    FROM staging_events
+    WHERE NULLIF(user_id, '') IS NOT NULL
+);
+
+-- star/user_level_history (connection 6)
+-- The periods on a level of every user staged now, from all their kept events in ts order.
+INSERT INTO user_level_history (user_id, level, valid_from, valid_to)
+WITH restaged_users AS (
+    SELECT DISTINCT user_id
+    FROM staging_events
+    WHERE NULLIF(user_id, '') IS NOT NULL
+),
+
+restaged_level_events AS (
+    SELECT
+        kept.user_id,
+        kept.ts,
+        kept.item_key,
+        kept.session_key,
+        kept.level
+    FROM user_level_events AS kept
+    INNER JOIN restaged_users
+        ON restaged_users.user_id = kept.user_id
+),
+
+-- Several events in one millisecond: the level at that instant is that of the last of them
+-- (by itemInSession, then sessionId, then level), the order users takes the latest event in.
+events_by_lateness AS (
+    SELECT
+        restaged_level_events.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY user_id, ts
+            ORDER BY item_key DESC, session_key DESC, level DESC
+        ) AS lateness
+    FROM restaged_level_events
+),
+
+level_at_each_instant AS (
+    SELECT
+        user_id,
+        ts,
+        level,
+        LAG(level) OVER (PARTITION BY user_id ORDER BY ts) AS previous_level
+    FROM events_by_lateness
+    WHERE lateness = 1
+),
+
+-- A period starts at a user's first instant and at each instant whose level differs from
+-- the one before; it lasts until the next period starts.
+period_starts AS (
+    SELECT
+        user_id,
+        ts,
+        level
+    FROM level_at_each_instant
+    WHERE previous_level IS NULL
+       OR previous_level <> level
+),
+
+periods AS (
+    SELECT
+        user_id,
+        level,
+        ts AS from_ts,
+        LEAD(ts) OVER (PARTITION BY user_id ORDER BY ts) AS to_ts
+    FROM period_starts
+)
+
+SELECT
+    user_id,
+    level,
+    TIMESTAMP 'epoch' + from_ts / 1000.0 * INTERVAL '1 second' AS valid_from,
+    TIMESTAMP 'epoch' + to_ts / 1000.0 * INTERVAL '1 second' AS valid_to
+FROM periods;
+
 -- star/staged_plays (connection 6)
 -- The distinct plays of the current staging load, built once per transform (three statements
 -- read it). A temporary table: it lives as long as the transform's session.
@@ -1025,6 +1176,10 @@ ANALYZE artist;
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE time;
 
+-- staging/analyze (connection 6)
+-- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
+ANALYZE user_level_history;
+
 -- ---- beside the transaction above, on another thread ----
 
 -- check staging: the Great Expectations checkpoint 'staging', 17 expectations on staging_events, staging_songs (read-only queries GX generates; not run on a dry run)
@@ -1033,7 +1188,7 @@ ANALYZE time;
 
 COMMIT; -- connection 6
 
--- check warehouse: the Great Expectations checkpoint 'warehouse', 36 expectations on songplay, users, song, artist, time (read-only queries GX generates; not run on a dry run)
+-- check warehouse: the Great Expectations checkpoint 'warehouse', 48 expectations on songplay, users, song, artist, time, user_level_history (read-only queries GX generates; not run on a dry run)
 
 -- session/search_path (connection 7)
 -- Every connection first names the schema that holds the pipeline's tables.
@@ -1063,6 +1218,9 @@ SELECT COUNT(*) FROM "artist";
 SELECT COUNT(*) FROM "time";
 
 -- report/row_count (connection 7)
+SELECT COUNT(*) FROM "user_level_history";
+
+-- report/row_count (connection 7)
 SELECT COUNT(*) FROM "load_errors";
 
 COMMIT; -- connection 7
@@ -1073,9 +1231,318 @@ SET search_path TO "public";
 
 COMMIT; -- connection 8
 
--- report/matched_plays (connection 8)
-SELECT COUNT(*) FROM songplay WHERE song_id IS NOT NULL;
+-- analytics/matched_share (connection 8)
+-- How many plays were matched to a song, of all plays, and their share.
+WITH play_counts AS (
+    SELECT
+        COUNT(song_id) AS matched_plays,
+        COUNT(*) AS plays
+    FROM songplay
+)
+
+SELECT
+    matched_plays,
+    plays,
+    CAST(matched_plays AS DOUBLE PRECISION) / NULLIF(plays, 0) AS share_matched
+FROM play_counts;
 
 COMMIT; -- connection 8
+
+-- session/search_path (connection 9)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 9
+
+-- analytics/time_range (connection 9)
+-- The time the plays cover: first and last play, and the days with at least one play.
+SELECT
+    MIN(start_time) AS first_play_at,
+    MAX(start_time) AS last_play_at,
+    COUNT(DISTINCT CAST(start_time AS DATE)) AS days_with_plays
+FROM songplay;
+
+-- analytics/plays_by_hour (connection 9)
+-- Plays per hour of the day (UTC); hours without plays are absent.
+SELECT
+    time.hour,
+    COUNT(*) AS plays
+FROM songplay
+INNER JOIN time
+    ON time.start_time = songplay.start_time
+GROUP BY time.hour
+ORDER BY time.hour;
+
+-- analytics/plays_by_weekday (connection 9)
+-- Plays per day of the week (0 = Sunday, UTC); weekdays without plays are absent.
+SELECT
+    time.weekday,
+    COUNT(*) AS plays
+FROM songplay
+INNER JOIN time
+    ON time.start_time = songplay.start_time
+GROUP BY time.weekday
+ORDER BY time.weekday;
+
+-- analytics/plays_per_day (connection 9)
+-- Plays per calendar day (UTC); days without plays are absent.
+WITH play_dates AS (
+    SELECT CAST(start_time AS DATE) AS play_date
+    FROM songplay
+)
+
+SELECT
+    play_date,
+    COUNT(*) AS plays
+FROM play_dates
+GROUP BY play_date
+ORDER BY play_date;
+
+-- analytics/top_songs (connection 9)
+-- The ten songs played most (plays matched to a song); ties by title, then song_id.
+WITH plays_per_song AS (
+    SELECT
+        song_id,
+        COUNT(*) AS plays
+    FROM songplay
+    WHERE song_id IS NOT NULL
+    GROUP BY song_id
+)
+
+SELECT
+    song.song_id,
+    song.title,
+    artist.name AS artist_name,
+    plays_per_song.plays
+FROM plays_per_song
+INNER JOIN song
+    ON song.song_id = plays_per_song.song_id
+LEFT JOIN artist
+    ON artist.artist_id = song.artist_id
+ORDER BY plays_per_song.plays DESC, song.title, song.song_id
+LIMIT 10;
+
+-- analytics/top_artists (connection 9)
+-- The ten artists played most (plays matched to a song); ties by name, then artist_id.
+WITH plays_per_artist AS (
+    SELECT
+        artist_id,
+        COUNT(*) AS plays
+    FROM songplay
+    WHERE artist_id IS NOT NULL
+    GROUP BY artist_id
+)
+
+SELECT
+    artist.artist_id,
+    artist.name,
+    plays_per_artist.plays
+FROM plays_per_artist
+INNER JOIN artist
+    ON artist.artist_id = plays_per_artist.artist_id
+ORDER BY plays_per_artist.plays DESC, artist.name, artist.artist_id
+LIMIT 10;
+
+-- analytics/free_vs_paid (connection 9)
+-- Free and paid: users by their current level (users.level), plays by the level the user had
+-- when playing (songplay.level), and each level's share of all plays. A missing level counts
+-- as 'unknown', so that the shares add up to 1.
+WITH users_by_level AS (
+    SELECT
+        COALESCE(level, 'unknown') AS level,
+        COUNT(*) AS users
+    FROM users
+    GROUP BY COALESCE(level, 'unknown')
+),
+
+plays_by_level AS (
+    SELECT
+        COALESCE(level, 'unknown') AS level,
+        COUNT(*) AS plays
+    FROM songplay
+    GROUP BY COALESCE(level, 'unknown')
+),
+
+levels AS (
+    SELECT level FROM users_by_level
+    UNION
+    SELECT level FROM plays_by_level
+),
+
+level_figures AS (
+    SELECT
+        levels.level,
+        COALESCE(users_by_level.users, 0) AS users,
+        COALESCE(plays_by_level.plays, 0) AS plays
+    FROM levels
+    LEFT JOIN users_by_level
+        ON users_by_level.level = levels.level
+    LEFT JOIN plays_by_level
+        ON plays_by_level.level = levels.level
+)
+
+SELECT
+    level,
+    users,
+    plays,
+    CAST(plays AS DOUBLE PRECISION) / NULLIF(SUM(plays) OVER (), 0) AS share_of_plays
+FROM level_figures
+ORDER BY level;
+
+-- analytics/level_changes_per_day (connection 9)
+-- Upgrades (free to paid) and downgrades (paid to free) per day (UTC), from the periods of
+-- user_level_history: a user's first period is no change. Days without a change are absent.
+WITH periods AS (
+    SELECT
+        user_id,
+        level,
+        valid_from,
+        LAG(level) OVER (PARTITION BY user_id ORDER BY valid_from) AS previous_level
+    FROM user_level_history
+),
+
+changes AS (
+    SELECT
+        CAST(valid_from AS DATE) AS change_date,
+        CASE WHEN previous_level = 'free' AND level = 'paid' THEN 1 ELSE 0 END AS is_upgrade,
+        CASE WHEN previous_level = 'paid' AND level = 'free' THEN 1 ELSE 0 END AS is_downgrade
+    FROM periods
+    WHERE previous_level IS NOT NULL
+)
+
+SELECT
+    change_date,
+    SUM(is_upgrade) AS upgrades,
+    SUM(is_downgrade) AS downgrades
+FROM changes
+GROUP BY change_date
+ORDER BY change_date;
+
+-- analytics/sessions_per_user (connection 9)
+-- How many sessions users play in: users per bucket of sessions (1, 2-3, 4-7, ... 256+). A
+-- session is a user's session_id with at least one play.
+WITH sessions_of_users AS (
+    SELECT
+        user_id,
+        COUNT(DISTINCT session_id) AS sessions
+    FROM songplay
+    GROUP BY user_id
+),
+
+-- Buckets double in width: each starts at a power of two and ends before the next.
+bucketed_users AS (
+    SELECT
+        CASE
+            WHEN sessions < 2 THEN 1
+            WHEN sessions < 4 THEN 2
+            WHEN sessions < 8 THEN 4
+            WHEN sessions < 16 THEN 8
+            WHEN sessions < 32 THEN 16
+            WHEN sessions < 64 THEN 32
+            WHEN sessions < 128 THEN 64
+            WHEN sessions < 256 THEN 128
+            ELSE 256
+        END AS from_sessions
+    FROM sessions_of_users
+)
+
+SELECT
+    from_sessions,
+    CASE WHEN from_sessions < 256 THEN 2 * from_sessions - 1 END AS to_sessions,
+    COUNT(*) AS users
+FROM bucketed_users
+GROUP BY from_sessions
+ORDER BY from_sessions;
+
+-- analytics/songs_per_session (connection 9)
+-- How many songs a session holds: sessions per bucket of plays (1, 2-3, 4-7, ... 256+). A
+-- session is a user's session_id with at least one play.
+WITH plays_of_sessions AS (
+    SELECT
+        user_id,
+        session_id,
+        COUNT(*) AS plays
+    FROM songplay
+    GROUP BY user_id, session_id
+),
+
+-- Buckets double in width: each starts at a power of two and ends before the next.
+bucketed_sessions AS (
+    SELECT
+        CASE
+            WHEN plays < 2 THEN 1
+            WHEN plays < 4 THEN 2
+            WHEN plays < 8 THEN 4
+            WHEN plays < 16 THEN 8
+            WHEN plays < 32 THEN 16
+            WHEN plays < 64 THEN 32
+            WHEN plays < 128 THEN 64
+            WHEN plays < 256 THEN 128
+            ELSE 256
+        END AS from_plays
+    FROM plays_of_sessions
+)
+
+SELECT
+    from_plays,
+    CASE WHEN from_plays < 256 THEN 2 * from_plays - 1 END AS to_plays,
+    COUNT(*) AS sessions
+FROM bucketed_sessions
+GROUP BY from_plays
+ORDER BY from_plays;
+
+-- analytics/plays_by_location (connection 9)
+-- The ten locations with the most plays (the location the event gave); plays without one
+-- count as one more location, NULL. Ties by name.
+SELECT
+    location,
+    COUNT(*) AS plays
+FROM songplay
+GROUP BY location
+ORDER BY plays DESC, location NULLS LAST
+LIMIT 10;
+
+-- analytics/matched_share (connection 9)
+-- How many plays were matched to a song, of all plays, and their share.
+WITH play_counts AS (
+    SELECT
+        COUNT(song_id) AS matched_plays,
+        COUNT(*) AS plays
+    FROM songplay
+)
+
+SELECT
+    matched_plays,
+    plays,
+    CAST(matched_plays AS DOUBLE PRECISION) / NULLIF(plays, 0) AS share_matched
+FROM play_counts;
+
+-- analytics/top_unmatched_titles (connection 9)
+-- The ten titles played most that match no song, with the artist the event named: what the
+-- song catalogue lacks. songplay_source keeps what each play asked for.
+WITH unmatched_plays AS (
+    SELECT
+        songplay_source.song AS title,
+        songplay_source.artist AS artist_name
+    FROM songplay
+    INNER JOIN songplay_source
+        ON songplay_source.user_id = songplay.user_id
+       AND songplay_source.session_key = COALESCE(songplay.session_id, -1)
+       AND songplay_source.item_key = COALESCE(songplay.item_in_session, -1)
+    WHERE songplay.song_id IS NULL
+)
+
+SELECT
+    title,
+    artist_name,
+    COUNT(*) AS plays
+FROM unmatched_plays
+GROUP BY title, artist_name
+ORDER BY plays DESC, title NULLS LAST, artist_name NULLS LAST
+LIMIT 10;
+
+COMMIT; -- connection 9
+
+-- report: the page is rendered but not saved to .sparkify/report/index.html on a dry run
 
 -- end of the dry run: nothing was executed

@@ -8,8 +8,10 @@ DELETE FROM users;
 DELETE FROM song;
 DELETE FROM artist;
 DELETE FROM time;
+DELETE FROM user_level_history;
 DELETE FROM song_records;
 DELETE FROM songplay_source;
 DELETE FROM user_latest_event;
+DELETE FROM user_level_events;
 DELETE FROM play_matches;
 DELETE FROM load_ledger

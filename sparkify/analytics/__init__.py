@@ -1,0 +1,1 @@
+"""The analytics report: the questions, their charts, the page."""

@@ -1,1 +1,0 @@
-SELECT COUNT(*) FROM songplay WHERE song_id IS NOT NULL

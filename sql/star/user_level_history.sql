@@ -1,0 +1,69 @@
+-- The periods on a level of every user staged now, from all their kept events in ts order.
+INSERT INTO user_level_history (user_id, level, valid_from, valid_to)
+WITH restaged_users AS (
+    SELECT DISTINCT user_id
+    FROM staging_events
+    WHERE NULLIF(user_id, '') IS NOT NULL
+),
+
+restaged_level_events AS (
+    SELECT
+        kept.user_id,
+        kept.ts,
+        kept.item_key,
+        kept.session_key,
+        kept.level
+    FROM user_level_events AS kept
+    INNER JOIN restaged_users
+        ON restaged_users.user_id = kept.user_id
+),
+
+-- Several events in one millisecond: the level at that instant is that of the last of them
+-- (by itemInSession, then sessionId, then level), the order users takes the latest event in.
+events_by_lateness AS (
+    SELECT
+        restaged_level_events.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY user_id, ts
+            ORDER BY item_key DESC, session_key DESC, level DESC
+        ) AS lateness
+    FROM restaged_level_events
+),
+
+level_at_each_instant AS (
+    SELECT
+        user_id,
+        ts,
+        level,
+        LAG(level) OVER (PARTITION BY user_id ORDER BY ts) AS previous_level
+    FROM events_by_lateness
+    WHERE lateness = 1
+),
+
+-- A period starts at a user's first instant and at each instant whose level differs from
+-- the one before; it lasts until the next period starts.
+period_starts AS (
+    SELECT
+        user_id,
+        ts,
+        level
+    FROM level_at_each_instant
+    WHERE previous_level IS NULL
+       OR previous_level <> level
+),
+
+periods AS (
+    SELECT
+        user_id,
+        level,
+        ts AS from_ts,
+        LEAD(ts) OVER (PARTITION BY user_id ORDER BY ts) AS to_ts
+    FROM period_starts
+)
+
+SELECT
+    user_id,
+    level,
+    TIMESTAMP 'epoch' + from_ts / 1000.0 * INTERVAL '1 second' AS valid_from,
+    TIMESTAMP 'epoch' + to_ts / 1000.0 * INTERVAL '1 second' AS valid_to
+FROM periods
