@@ -660,13 +660,15 @@ WITH next_song_events AS (
 ),
 
 -- A play is identified by (user_id, session_id, item_in_session): an event staged twice is
--- one play. The -1 keys let plays with a missing session or item still compare equal.
+-- one play, its earliest copy (then the smallest content, so the pick never depends on load
+-- order; star/earlier_copies.sql applies the same order across loads). The -1 keys let plays
+-- with a missing session or item still compare equal.
 numbered_events AS (
     SELECT
         next_song_events.*,
         ROW_NUMBER() OVER (
             PARTITION BY user_id, session_key, item_key
-            ORDER BY ts, song, artist, length
+            ORDER BY ts, song, artist, length, level, location, user_agent
         ) AS copy_number
     FROM next_song_events
 )
@@ -690,6 +692,113 @@ WHERE copy_number = 1;
 -- star/staged_plays_analyze (connection 6)
 -- Temporary tables get no automatic statistics; the plays' joins need them to plan well.
 ANALYZE staged_plays;
+
+-- star/earlier_copies (connection 6)
+-- Plays loaded before that this load holds a copy of which sorts first (by the order that
+-- picks one copy of a play within a load, in staged_plays). A full reload would keep that
+-- copy, so the play takes its content: the same play in two objects ends the same whichever
+-- object is loaded first. A tie keeps what was loaded.
+CREATE TEMPORARY TABLE earlier_copies AS
+WITH kept_copies AS (
+    SELECT
+        staged_plays.user_id,
+        staged_plays.session_key,
+        staged_plays.item_key,
+        songplay.start_time,
+        kept.song,
+        kept.artist,
+        kept.length,
+        songplay.level,
+        songplay.location,
+        songplay.user_agent,
+        0 AS is_staged
+    FROM staged_plays
+    INNER JOIN songplay
+        ON songplay.user_id = staged_plays.user_id
+       AND COALESCE(songplay.session_id, -1) = staged_plays.session_key
+       AND COALESCE(songplay.item_in_session, -1) = staged_plays.item_key
+    INNER JOIN songplay_source AS kept
+        ON kept.user_id = staged_plays.user_id
+       AND kept.session_key = staged_plays.session_key
+       AND kept.item_key = staged_plays.item_key
+),
+
+both_copies AS (
+    SELECT * FROM kept_copies
+
+    UNION ALL
+
+    SELECT
+        staged_plays.user_id,
+        staged_plays.session_key,
+        staged_plays.item_key,
+        staged_plays.start_time,
+        staged_plays.song,
+        staged_plays.artist,
+        staged_plays.length,
+        staged_plays.level,
+        staged_plays.location,
+        staged_plays.user_agent,
+        1 AS is_staged
+    FROM staged_plays
+    INNER JOIN kept_copies
+        ON kept_copies.user_id = staged_plays.user_id
+       AND kept_copies.session_key = staged_plays.session_key
+       AND kept_copies.item_key = staged_plays.item_key
+),
+
+ranked_copies AS (
+    SELECT
+        both_copies.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY user_id, session_key, item_key
+            ORDER BY start_time, song, artist, length, level, location, user_agent, is_staged
+        ) AS copy_rank
+    FROM both_copies
+)
+
+SELECT
+    ranked_copies.user_id,
+    ranked_copies.session_key,
+    ranked_copies.item_key,
+    ranked_copies.start_time,
+    ranked_copies.song,
+    ranked_copies.artist,
+    ranked_copies.length,
+    ranked_copies.level,
+    ranked_copies.location,
+    ranked_copies.user_agent,
+    kept_copies.start_time AS replaced_start_time
+FROM ranked_copies
+INNER JOIN kept_copies
+    ON kept_copies.user_id = ranked_copies.user_id
+   AND kept_copies.session_key = ranked_copies.session_key
+   AND kept_copies.item_key = ranked_copies.item_key
+WHERE ranked_copies.copy_rank = 1
+  AND ranked_copies.is_staged = 1;
+
+-- star/songplay_source_earlier (connection 6)
+-- What a play asked for follows its earliest copy (so its song match does too).
+UPDATE songplay_source
+SET song = earlier_copies.song,
+    artist = earlier_copies.artist,
+    length = earlier_copies.length
+FROM earlier_copies
+WHERE songplay_source.user_id = earlier_copies.user_id
+  AND songplay_source.session_key = earlier_copies.session_key
+  AND songplay_source.item_key = earlier_copies.item_key;
+
+-- star/songplay_earlier (connection 6)
+-- A play keeps its songplay_id and takes its earliest copy's time and details.
+UPDATE songplay
+SET start_time = earlier_copies.start_time,
+    level = earlier_copies.level,
+    location = earlier_copies.location,
+    user_agent = earlier_copies.user_agent
+FROM earlier_copies
+WHERE songplay.user_id = earlier_copies.user_id
+  AND COALESCE(songplay.session_id, -1) = earlier_copies.session_key
+  AND COALESCE(songplay.item_in_session, -1) = earlier_copies.item_key;
 
 -- star/songplay_source (connection 6)
 -- Remember what every new play asked for, for matching now and when songs arrive later.
@@ -830,6 +939,13 @@ LEFT JOIN play_matches
 LEFT JOIN song
     ON song.song_id = play_matches.song_id
 ORDER BY new_plays.start_time, new_plays.user_id, new_plays.session_key, new_plays.item_key;
+
+-- star/time_remove_unused (connection 6)
+-- time holds one row per start_time of songplay: a time a play left for an earlier copy goes
+-- when no other play has it.
+DELETE FROM time
+WHERE start_time IN (SELECT replaced_start_time FROM earlier_copies)
+  AND NOT EXISTS (SELECT 1 FROM songplay WHERE songplay.start_time = time.start_time);
 
 -- star/time (connection 6)
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
