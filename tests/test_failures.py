@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import psycopg2
 import pytest
 from pydantic import SecretStr
 
@@ -73,12 +74,18 @@ def test_error_budget_counts_both_tables(tmp_path, warehouse_url):
 
 def test_failed_transform_rolls_back_every_star_table(loaded):
     data, url, before = loaded
-    # user 1 upgrades (users would change) and a play far past the timestamp range fails songplay
+    # the warehouse refuses plays after Nov 1 (values at staging are fine, so the transform
+    # itself fails); user 1 also upgrades, so users would change
+    conn = psycopg2.connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("ALTER TABLE songplay ADD CONSTRAINT no_plays_after_november_first "
+                    "CHECK (start_time < '2018-11-02')")
+    conn.close()
     write_dataset(data, {"2018-11-02": [event(userId="1", level="paid", ts=1541200000000),
-                                        event(userId="1", itemInSession=5, ts=9_000_000_000_000_000)]},
+                                        event(userId="1", itemInSession=5, ts=1541200001000)]},
                   {})
-    with pytest.raises(WarehouseError, match="out of range"):
-        run(data, url, quality="warn")  # past the staging gate, which would stop it first
+    with pytest.raises(WarehouseError, match="no_plays_after_november_first"):
+        run(data, url)
     after = snapshot(url, STAR)
     assert after == {t: before[t] for t in STAR}
     assert query(url, "SELECT level FROM users WHERE user_id = '1'") == [("free",)]
