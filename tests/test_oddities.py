@@ -162,8 +162,8 @@ def test_gzip_bytes_in_a_json_file_are_malformed_records_whose_text_is_kept(
 
 def test_objects_the_run_does_not_load_are_named_not_skipped(tmp_path, warehouse_url):
     write_dataset(tmp_path, {"2018-11-01": [event(userId="1")]}, SONGS)
-    (tmp_path / "log_data" / "2018" / "11" / "2018-11-02-events.json.gz").write_bytes(
-        gzip.compress(orjson.dumps(event(userId="2"))))
+    (tmp_path / "log_data" / "2018" / "11" / "2018-11-02-events.json.lz4").write_bytes(
+        b"\x04\x22\x4d\x18 not a kind this loads")
     (tmp_path / "log_data" / "README.md").write_text("notes\n")
     (tmp_path / "log_data" / "2018" / "11" / "2018-11-03-events.json").write_bytes(b"")
 
@@ -172,8 +172,8 @@ def test_objects_the_run_does_not_load_are_named_not_skipped(tmp_path, warehouse
     listed = _latest_artifact_rows("sparkify-sources")
     left_out = {row["object"].rsplit("/", 1)[-1]: row["loaded"] for row in listed
                 if row["loaded"] != "yes"}
-    assert left_out["README.md"] == "no: not a .json object"
-    assert left_out["2018-11-02-events.json.gz"].startswith("no: ")
+    assert left_out["README.md"] == "no: not a .json, .json.gz, .json.zst, .json.bz2 object"
+    assert left_out["2018-11-02-events.json.lz4"].startswith("no: not a .json")
     assert left_out["2018-11-03-events.json"] == "no: empty (0 bytes)"
 
 

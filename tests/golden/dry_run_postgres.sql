@@ -202,8 +202,8 @@ CREATE TABLE IF NOT EXISTS user_latest_event (
 CREATE TABLE IF NOT EXISTS user_level_events (
     user_id     TEXT NOT NULL,
     ts          BIGINT NOT NULL,
-    item_key    INTEGER NOT NULL,
-    session_key INTEGER NOT NULL,
+    item_key    BIGINT NOT NULL,
+    session_key BIGINT NOT NULL,
     level       TEXT NOT NULL,
     PRIMARY KEY (user_id, ts, item_key, session_key, level)
 );

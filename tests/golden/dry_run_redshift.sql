@@ -303,8 +303,8 @@ SORTKEY (user_id);
 CREATE TABLE IF NOT EXISTS user_level_events (
     user_id     VARCHAR(256) NOT NULL,
     ts          BIGINT NOT NULL,
-    item_key    INTEGER NOT NULL,
-    session_key INTEGER NOT NULL,
+    item_key    BIGINT NOT NULL,
+    session_key BIGINT NOT NULL,
     level       VARCHAR(256) NOT NULL,
     PRIMARY KEY (user_id, ts, item_key, session_key, level)
 )
