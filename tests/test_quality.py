@@ -26,6 +26,7 @@ from sparkify.quality.suites import CHECKPOINTS, EXPECTATIONS_DIR, CheckpointFil
 from sparkify.quality.gate import QualityGate
 from sparkify.quality.report import QualityReport
 from sparkify.quality.targets import QualityTarget, postgres_target
+from sparkify.aws.deployments import deployment_of
 from sparkify.runtime import open_runtime
 from sparkify.sqllib import STAR_TABLES
 from sparkify.warehouse.postgres import PostgresWarehouse as Warehouse
@@ -437,12 +438,21 @@ def test_a_failed_staging_gate_fails_the_flow_and_rolls_the_transform_back(
     if "check_staging" not in inspect.getsource(flows.main.elt):
         pytest.skip("flows/main.py does not run check_staging yet")
     url = new_database("stop")
+    # Staging refuses a record that breaks a single-record rule, so the gate only meets one
+    # that changed after the client checked it (as a server-side COPY can load it): here a
+    # trigger turns the second level into 'gold' as it is inserted.
+    Warehouse(url).create_tables()
+    _execute(url, """CREATE FUNCTION gild() RETURNS trigger LANGUAGE plpgsql AS $$
+                     BEGIN IF NEW.item_in_session = 1 THEN NEW.level := 'gold'; END IF;
+                     RETURN NEW; END $$""",
+             "CREATE TRIGGER gild BEFORE INSERT ON staging_events FOR EACH ROW "
+             "EXECUTE FUNCTION gild()")
     events = [{"artist": "Elena", "auth": "Logged In", "firstName": "Ann", "gender": "F",
                "itemInSession": n, "lastName": "Lee", "length": 200.0, "level": level,
                "location": "Austin, TX", "method": "PUT", "page": "NextSong",
                "registration": 1540919166796.0, "sessionId": 1, "song": "A song", "status": 200,
                "ts": TS + n, "userAgent": "Mozilla/5.0", "userId": "1"}
-              for n, level in enumerate(["free", "gold"])]
+              for n, level in enumerate(["free", "paid"])]
     (tmp_path / "log_data").mkdir()
     (tmp_path / "log_data" / "events.json").write_text("\n".join(map(json.dumps, events)))
     (tmp_path / "song_data").mkdir()
@@ -514,7 +524,7 @@ def test_a_socket_url_is_given_a_host_that_gx_accepts():
 
 def _redshift_settings(password: str, **keys: str):
     env = {"SPARKIFY_DWH_HOST": "sparkify.abc123.us-west-2.redshift.amazonaws.com",
-           "SPARKIFY_DWH_DB_PASSWORD": password,
+           "SPARKIFY_DWH_DB_PASSWORD": password, "SPARKIFY_DWH_AUTH": "password",
            **{f"SPARKIFY_DWH_{k.upper()}": v for k, v in keys.items()}}
     return load_settings(None, env=env)
 
@@ -524,7 +534,8 @@ def _no_aws(service: str):
 
 
 def _redshift_quality_target(settings) -> QualityTarget:
-    target = RedshiftWarehouse.target_from_settings(settings, _no_aws, dry_run=False, loads=False)
+    target = RedshiftWarehouse.target_from_settings(settings, deployment_of(settings), _no_aws,
+                                                    dry_run=False, loads=False)
     return RedshiftWarehouse.from_target(target).quality_target()
 
 
@@ -575,7 +586,8 @@ def test_the_redshift_data_source_runs_the_same_suites(clean, tmp_path):
 
 def test_validate_on_redshift_resolves_its_dwh_cfg_once(tmp_path, monkeypatch):
     config = tmp_path / "dwh.cfg"
-    config.write_text("[DWH]\nHOST = cluster.example.com\nDB_NAME = dev\nDB_PASSWORD = pw-123456\n")
+    config.write_text("[DWH]\nHOST = cluster.example.com\nDB_NAME = dev\nAUTH = password\n"
+                      "DB_PASSWORD = pw-123456\n")
     monkeypatch.delenv("SPARKIFY_DB_PASSWORD", raising=False)
     with open_runtime("validate", config=str(config)) as runtime:
         target = runtime.warehouse().quality_target()
@@ -593,7 +605,8 @@ def test_an_empty_host_is_looked_up_from_the_cluster(tmp_path, monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     config = tmp_path / "dwh.cfg"
-    config.write_text("[DWH]\nCLUSTER_IDENTIFIER = sparkify-test\nDB_PASSWORD = pw-123456\n")
+    config.write_text("[DWH]\nCLUSTER_IDENTIFIER = sparkify-test\nAUTH = password\n"
+                      "DB_PASSWORD = pw-123456\n")
     with mock_aws():
         import boto3
 
