@@ -70,14 +70,24 @@ class KillablePostgres:
 
 def create_database(server_url: str, name: str) -> str:
     """An empty database `name` on the server of `server_url`; its URL."""
-    admin = psycopg2.connect(server_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
+    drop_database(server_url, name)
+    _admin(server_url, f'CREATE DATABASE "{name}"')
     base, _, query = server_url.partition("?")
     return base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+
+
+def drop_database(server_url: str, name: str) -> None:
+    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _admin(server_url: str, statement: str) -> None:
+    admin = psycopg2.connect(server_url)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cur:
+            cur.execute(statement)
+    finally:
+        admin.close()
 
 
 @dataclass
@@ -115,9 +125,14 @@ COPY_IN_PROGRESS = (  # the events COPY has streamed some rows and has more to c
     "SELECT EXISTS (SELECT 1 FROM pg_stat_progress_copy AS progress"
     " JOIN pg_stat_activity USING (pid) WHERE progress.datname = %s AND pid <> pg_backend_pid()"
     " AND query LIKE '%%COPY staging_events%%' AND progress.tuples_processed > 0)")
-STAGING_GATE_QUERY = (  # GX's queries name the staging tables with their schema; ours never do
-    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = %s AND state = 'active'"
-    " AND pid <> pg_backend_pid() AND query LIKE '%%FROM public.staging\\_%%')")
+STAGING_GATE_QUERY = (  # a GX query on a staging table (GX names it with its schema, the
+    # pipeline's SQL never does) while the transform's transaction is open (it holds an xid):
+    # the staging gate, not the warehouse checkpoint after the commit
+    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity AS gate WHERE datname = %s"
+    " AND state = 'active' AND pid <> pg_backend_pid()"
+    " AND query LIKE '%%FROM public.staging\\_%%' AND EXISTS (SELECT 1 FROM pg_stat_activity"
+    " AS transform WHERE transform.datname = gate.datname AND transform.pid <> gate.pid"
+    " AND transform.backend_xid IS NOT NULL))")
 SONGPLAY_INSERT = (  # the transform's fact insert, in the transform's one transaction
     "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = %s AND state = 'active'"
     " AND pid <> pg_backend_pid() AND query LIKE '%%INSERT INTO songplay (%%')")

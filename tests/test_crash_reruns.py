@@ -18,7 +18,7 @@ from sparkify.local.generator import GeneratorSpec, generate
 from sparkify.sqllib import STAR_TABLES
 from tests.faults import (
     COPY_IN_PROGRESS, SONGPLAY_INSERT, STAGING_GATE_QUERY, BackgroundRun, KillablePostgres,
-    counts, create_database, every_table, short_dir, task_run_counts, wait_for,
+    counts, create_database, drop_database, every_table, short_dir, task_run_counts, wait_for,
 )
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -46,7 +46,10 @@ def clean(data, postgres_server_url, prefect_harness):
     """Every table after one uninterrupted run of the data set on a database of its own."""
     url = create_database(postgres_server_url, "t_crash_clean")
     run(data, url)
-    return every_table(url, WITHOUT_ID)
+    tables = every_table(url, WITHOUT_ID)
+    assert len(tables["songplay"]) > 20_000 and len(tables["load_ledger"]) > 300
+    drop_database(postgres_server_url, "t_crash_clean")
+    return tables
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +74,10 @@ def assert_nothing_committed(url) -> None:
     assert counts(url, COMMITTED_BY_THE_TRANSFORM) == dict.fromkeys(COMMITTED_BY_THE_TRANSFORM, 0)
 
 
-@pytest.mark.parametrize("moment", [COPY_IN_PROGRESS, STAGING_GATE_QUERY, SONGPLAY_INSERT],
-                         ids=["during staging", "during the staging gate", "during the transform"])
-def test_warehouse_killed_then_rerun_converges(data, clean, killable, moment):
+@pytest.mark.parametrize(("moment", "staging_committed"), [
+    (COPY_IN_PROGRESS, False), (STAGING_GATE_QUERY, True), (SONGPLAY_INSERT, True),
+], ids=["during staging", "during the staging gate", "during the transform"])
+def test_warehouse_killed_then_rerun_converges(data, clean, killable, moment, staging_committed):
     url = create_database(killable.url(), "crash")
     elt_run = BackgroundRun.start(run, data=data, url=url)
     wait_for(url, moment, elt_run.done.is_set)
@@ -84,6 +88,8 @@ def test_warehouse_killed_then_rerun_converges(data, clean, killable, moment):
 
     killable.restart()  # crash recovery
     assert_nothing_committed(url)
+    staged = counts(url, ["staging_events"])["staging_events"]
+    assert staged == (len(clean["staging_events"]) if staging_committed else 0)
     assert_converges(data, url, clean)
 
 
@@ -119,3 +125,4 @@ def test_s3_emulator_killed_mid_load_then_rerun_converges(data, clean, warehouse
 
     assert_nothing_committed(warehouse_url)
     assert_converges(data, warehouse_url, clean)
+
