@@ -61,8 +61,9 @@ def _causes(exc: BaseException | None):
 def _never_retried() -> tuple[type[BaseException], ...]:
     import psycopg2
 
-    return (MalformedRecordError, QualityGateError, ConfigError, psycopg2.DataError,
-            psycopg2.IntegrityError, psycopg2.ProgrammingError, psycopg2.NotSupportedError)
+    return (MalformedRecordError, QualityGateError, ConfigError, KeyboardInterrupt,
+            psycopg2.DataError, psycopg2.IntegrityError, psycopg2.ProgrammingError,
+            psycopg2.NotSupportedError)
 
 
 def _is_connection_level(exc: BaseException) -> bool:

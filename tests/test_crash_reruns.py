@@ -9,6 +9,14 @@ without its surrogate key, must equal the clean run's.
 
 from __future__ import annotations
 
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
 import pytest
 from pydantic import SecretStr
 
@@ -16,6 +24,7 @@ from flows.main import elt
 from sparkify.errors import SourceError, SparkifyError
 from sparkify.local.generator import GeneratorSpec, generate
 from sparkify.sqllib import STAR_TABLES
+from tests.conftest import PROJECT_ROOT
 from tests.faults import (
     COPY_IN_PROGRESS, SONGPLAY_INSERT, STAGING_GATE_QUERY, BackgroundRun, KillablePostgres,
     counts, create_database, drop_database, every_table, short_dir, task_run_counts, wait_for,
@@ -126,3 +135,89 @@ def test_s3_emulator_killed_mid_load_then_rerun_converges(data, clean, warehouse
     assert_nothing_committed(warehouse_url)
     assert_converges(data, warehouse_url, clean)
 
+
+# ---- Ctrl-C from a terminal: SIGINT to the command's whole process group -------------------
+
+CTRL_C_BOUND_SECONDS = 20  # generous for a loaded 2-core machine; it takes a few seconds
+
+
+@dataclass
+class Interrupted:
+    returncode: int
+    seconds: float
+    stdout: str
+    stderr: str
+
+
+def interrupt_mid_transform(data, url, tmp_path, *, prefect_server_too: bool) -> Interrupted:
+    """`python flows/main.py` as a user runs it (its own temporary Prefect server, from a fresh
+    PREFECT_HOME), Ctrl-C'd while the songplay INSERT runs. With `prefect_server_too`, that
+    server gets the SIGINT as well (as it did while it shared the terminal's process group)."""
+    import psutil
+
+    env = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
+    env.update(PREFECT_HOME=str(tmp_path / "prefect-home"),
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300")  # slow on a loaded machine
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        command = subprocess.Popen(
+            [sys.executable, "flows/main.py", "--data", str(data), "--warehouse-url", url],
+            cwd=PROJECT_ROOT, env=env, stdout=stdout, stderr=stderr, start_new_session=True)
+    try:
+        wait_for(url, SONGPLAY_INSERT, lambda: command.poll() is not None, timeout=540)
+        children = psutil.Process(command.pid).children(recursive=True)
+        started = time.monotonic()
+        os.killpg(command.pid, signal.SIGINT)
+        if prefect_server_too:
+            for server in _prefect_servers(children):
+                os.killpg(os.getpgid(server.pid), signal.SIGINT)
+        returncode = command.wait(timeout=120)
+        seconds = time.monotonic() - started
+    finally:
+        if command.poll() is None:  # it did not stop: end it, and its server in its own session
+            for process in psutil.Process(command.pid).children(recursive=True):
+                process.kill()
+            os.killpg(command.pid, signal.SIGKILL)
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, f"left running: {[p.cmdline() for p in alive]}"
+    return Interrupted(returncode, seconds, out.read_text(), err.read_text())
+
+
+def _prefect_servers(processes) -> list:
+    import psutil
+
+    found = []
+    for process in processes:
+        try:
+            if any("prefect.server.api.server" in part for part in process.cmdline()):
+                found.append(process)
+        except psutil.Error:
+            pass
+    assert found, "no temporary Prefect server among the command's children"
+    return found
+
+
+def assert_stopped_at_once(result: Interrupted, url) -> None:
+    output = result.stdout + result.stderr
+    assert result.returncode == 130, result.stderr[-3000:]
+    assert result.stderr.strip().splitlines()[-1] == "error: interrupted", result.stderr[-3000:]
+    assert result.seconds <= CTRL_C_BOUND_SECONDS, f"took {result.seconds:.1f}s"
+    assert "Retry" not in output, output[-3000:]
+    assert len(set(re.findall(r"Task run '(transform_star-\w+)'", output))) == 1
+    assert output.count("star/song_records:") == 1  # the transform's body ran once
+    assert_nothing_committed(url)
+
+
+def test_ctrl_c_mid_transform_exits_130_at_once_then_rerun_converges(
+        data, clean, warehouse_url, tmp_path):
+    result = interrupt_mid_transform(data, warehouse_url, tmp_path, prefect_server_too=False)
+    assert_stopped_at_once(result, warehouse_url)
+    assert_converges(data, warehouse_url, clean)
+
+
+def test_ctrl_c_exits_130_at_once_even_when_the_prefect_server_dies_too(
+        data, warehouse_url, tmp_path):
+    """Before the fix, this took 230-451 s, ran the transform twice more as retries, and ended
+    with `error: [Errno 111] Connection refused` (exit 1)."""
+    result = interrupt_mid_transform(data, warehouse_url, tmp_path, prefect_server_too=True)
+    assert_stopped_at_once(result, warehouse_url)
