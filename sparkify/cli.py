@@ -8,6 +8,7 @@ import os
 import sys
 from typing import Callable
 
+from sparkify import interrupts
 from sparkify.errors import first_line
 from sparkify.local_prefect import configure_local_prefect
 from sparkify.secrets import redact
@@ -54,16 +55,25 @@ def run_command(main: Callable[[argparse.Namespace], int], parser: argparse.Argu
     import prefect  # noqa: F401  (configures Prefect's logging, which quiet_logging adjusts)
 
     quiet_logging(args.debug)
-    try:
-        return main(args)
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        if args.debug:
-            raise
-        print(f"error: {one_line(exc)}", file=sys.stderr)
-        return 1
+    code, line, stopped = 1, None, False
+    with interrupts.ctrl_c_stops_the_run():
+        try:
+            code = main(args)
+        except KeyboardInterrupt:
+            stopped = True
+        except Exception as exc:
+            # After a Ctrl-C, what fails while the run unwinds is its consequence (a call to a
+            # stopped Prefect API, say): the outcome stays "interrupted".
+            if args.debug and not interrupts.interrupted():
+                raise
+            line = f"error: {one_line(exc)}"
+    if interrupts.interrupted():  # the run has unwound: exit now, 130
+        interrupts.exit_now()
+    if stopped:
+        return interrupts.report()
+    if line:
+        print(line, file=sys.stderr)
+    return code
 
 
 def one_line(exc: BaseException) -> str:

@@ -61,15 +61,20 @@ def _causes(exc: BaseException | None):
 def _never_retried() -> tuple[type[BaseException], ...]:
     import psycopg2
 
-    return (MalformedRecordError, QualityGateError, ConfigError, psycopg2.DataError,
-            psycopg2.IntegrityError, psycopg2.ProgrammingError, psycopg2.NotSupportedError)
+    return (MalformedRecordError, QualityGateError, ConfigError, KeyboardInterrupt,
+            psycopg2.DataError, psycopg2.IntegrityError, psycopg2.ProgrammingError,
+            psycopg2.NotSupportedError)
 
 
 def _is_connection_level(exc: BaseException) -> bool:
     import psycopg2
     from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError, IncompleteReadError
 
-    if isinstance(exc, (BotoConnectionError, ConnectionError, TimeoutError, psycopg2.InterfaceError)):
+    # botocore's HTTPClientError: a connection closed before the response, a read timeout, or
+    # a response stream cut off mid-body (an S3 endpoint that went away while it answered)
+    if isinstance(exc, (BotoConnectionError, HTTPClientError, IncompleteReadError,
+                        ConnectionError, TimeoutError, psycopg2.InterfaceError)):
         return True
     if not isinstance(exc, psycopg2.Error):
         return False

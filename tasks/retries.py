@@ -6,13 +6,17 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from sparkify.errors import is_transient
+from sparkify.interrupts import interrupted
 
 IO_RETRIES = 2
 IO_RETRY_DELAYS = [1, 5]
 
 
 def retry_on_transient(task, task_run, state) -> bool:
-    """A Prefect retry_condition_fn: retry only when the failure was a connection problem."""
+    """A Prefect retry_condition_fn: retry only when the failure was a connection problem, and
+    never after a Ctrl-C (what fails then, e.g. a call to a stopped API, is its consequence)."""
+    if interrupted():
+        return False
     try:
         state.result()
     except Exception as exc:  # the task's own exception, re-raised by the state

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg2
 import pytest
+from botocore.exceptions import ConnectionClosedError, ResponseStreamingError
 from conftest import event, query, song, write_dataset
 from pydantic import SecretStr
 
@@ -94,6 +95,9 @@ def test_bad_data_settings_and_failed_gates_are_never_retried(error):
     _chained(WarehouseError("lost"), psycopg2.OperationalError("server closed the connection")),
     _chained(WarehouseError("ended"), psycopg2.errors.AdminShutdown()),
     _chained(SourceError("cannot read s3://b/k"), ConnectionResetError()),
+    _chained(SourceError("cannot read s3://b/k"),  # the endpoint died mid-body
+             ResponseStreamingError(error="Connection broken: IncompleteRead(0 bytes read)")),
+    _chained(SourceError("cannot read s3://b/k"), ConnectionClosedError(endpoint_url="http://s3")),
     _chained(WarehouseError("aborted"), psycopg2.errors.SerializationFailure()),
 ])
 def test_connection_level_failures_are_retried(error):

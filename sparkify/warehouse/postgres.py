@@ -83,8 +83,9 @@ class PostgresWarehouse(Warehouse):
         try:
             cur.copy_from_stdin(statement, stream, label="staging/copy_from_stdin")
         except psycopg2.Error:
-            if stream.error:  # psycopg2 wraps errors raised while reading: show the cause
-                raise stream.error from None
+            if stream.error:  # psycopg2 wraps errors raised while reading: show the cause,
+                # keeping its own (a lost S3 connection there is what the retry policy reads)
+                raise stream.error from stream.error.__cause__
             raise
         finally:
             chunks.close()  # stops GETs and parse workers now, not when garbage-collected
