@@ -130,7 +130,7 @@ def test_s3_emulator_killed_mid_load_then_rerun_converges(data, clean, warehouse
     assert state.is_failed()
     error = state.result(raise_on_failure=False)
     assert isinstance(error, SourceError) and "s3://sparkify-local/" in str(error), error
-    assert task_run_counts(state)["stage_events"] == 3, task_run_counts(state)
+    assert task_run_counts(state)["stage_sources"] == 3, task_run_counts(state)
 
     assert_nothing_committed(warehouse_url)
     assert_converges(data, warehouse_url, clean)
