@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 from typing import Callable
 
-from sparkify import interrupts
+from sparkify import interrupts, local_prefect
 from sparkify.errors import first_line
-from sparkify.local_prefect import configure_local_prefect
 from sparkify.secrets import redact
 
 # Before Prefect is imported: no telemetry from a throwaway local server.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-configure_local_prefect()
+local_prefect.configure_local_prefect()
 
 
 class _OneLineRecords(logging.Filter):
@@ -56,8 +56,11 @@ def run_command(main: Callable[[argparse.Namespace], int], parser: argparse.Argu
 
     quiet_logging(args.debug)
     code, line, stopped = 1, None, False
-    with interrupts.ctrl_c_stops_the_run():
+    with contextlib.ExitStack() as command:
         try:
+            # The kept local server first: with its URL set, no temporary server is isolated.
+            command.enter_context(local_prefect.local_api())
+            command.enter_context(interrupts.ctrl_c_stops_the_run())
             code = main(args)
         except KeyboardInterrupt:
             stopped = True

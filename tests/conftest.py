@@ -22,6 +22,9 @@ import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+# The commands the tests start keep a local Prefect server per PREFECT_HOME: not for 30 minutes
+# after the suite (and pytest_sessionfinish stops those of the suite's temporary homes).
+os.environ.setdefault("SPARKIFY_PREFECT_IDLE_MINUTES", "5")
 
 from sparkify.config import example_file  # noqa: E402
 from sparkify.local.emulator import S3Emulator  # noqa: E402
@@ -243,3 +246,12 @@ def small_dataset(root: Path) -> Path:
     return write_dataset(root, {"2018-11-01": day, "2018-11-02": later},
                          {"TRAAAAA1": [song("SO1", "A", "AR1", "X", 100.0)],
                           "TRAAAAB2": [song("SO2", "B", "AR2", "Y", 180.0)]})
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the kept Prefect servers that commands started for the suite's temporary homes."""
+    from sparkify.local_prefect import stop_kept_server
+
+    base = Path(str(session.config._tmp_path_factory.getbasetemp()))
+    for state in base.rglob("sparkify-server.json"):
+        stop_kept_server(state.parent)

@@ -1,6 +1,6 @@
-"""Local runs on a busy machine: `flows/main.py` with no PREFECT_API_URL starts its own
-temporary Prefect server (sparkify/local_prefect.py), which must come up with every core
-busy, and two runs started together must both finish and both be recorded in one PREFECT_HOME."""
+"""Local runs on a busy machine: `flows/main.py` with no PREFECT_API_URL starts the kept local
+Prefect server (sparkify/local_prefect.py), which must come up with every core busy, and two
+runs started together must both finish, on one server, and both be recorded in one PREFECT_HOME."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def other_warehouse_url(postgres_server_url):
 
 
 def _without_prefect_settings() -> dict[str, str]:
-    # None from this test process or its harness: each run starts its own temporary server.
+    # None from this test process or its harness: the runs start or find the kept server.
     return {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
 
 
@@ -108,7 +108,11 @@ def test_two_runs_started_together_both_finish_and_both_are_recorded(
             for url, log in zip((warehouse_url, other_warehouse_url), logs)]
     for run, log in zip(runs, logs):
         assert_finished(run, log)
-    # Both temporary servers wrote to the one prefect.db that `prefect server start` shows.
+    # The first run started the kept server under the lock, the second used it.
+    starts = [line for log in logs for line in log.with_suffix(".err").read_text().splitlines()
+              if line.startswith("Starting the local Prefect server")]
+    assert len(starts) == 1, starts
+    # Both runs are in the one prefect.db that `prefect server start` shows.
     db = sqlite3.connect(Path(user_env["PREFECT_HOME"]) / "prefect.db")
     try:
         states = db.execute("SELECT flow_run.state_type FROM flow_run JOIN flow "

@@ -150,13 +150,14 @@ class Interrupted:
 
 
 def interrupt_mid_transform(data, url, tmp_path, *, prefect_server_too: bool) -> Interrupted:
-    """`python flows/main.py` as a user runs it (its own temporary Prefect server, from a fresh
-    PREFECT_HOME), Ctrl-C'd while the songplay INSERT runs. With `prefect_server_too`, that
+    """`python flows/main.py` as a user runs it (with a temporary Prefect server of its own, the
+    harder case for a Ctrl-C, from a fresh PREFECT_HOME), Ctrl-C'd while the songplay INSERT runs. With `prefect_server_too`, that
     server gets the SIGINT as well (as it did while it shared the terminal's process group)."""
     import psutil
 
     env = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
     env.update(PREFECT_HOME=str(tmp_path / "prefect-home"),
+               SPARKIFY_PREFECT_SERVER="temporary",  # a server of the command's own, as a child
                PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300")  # slow on a loaded machine
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out.open("w") as stdout, err.open("w") as stderr:
