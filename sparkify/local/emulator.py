@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import boto3
@@ -16,6 +19,8 @@ from sparkify.paths import PROJECT_ROOT
 
 EMULATOR_BUCKET = "sparkify-local"
 EMULATOR_REGION = "us-west-2"
+SEED_PATH = "/_sparkify/seed"  # sparkify.local.s3_server: the whole seeding in one request
+SEED_TIMEOUT_SECONDS = 3600  # 10M events are 2.3 GB of files
 
 
 def free_port() -> int:
@@ -88,8 +93,19 @@ def seed(endpoint_url: str, root: Path) -> tuple[int, bool]:
     from sparkify.aws.s3 import S3ObjectStore
     from sparkify.staging.schema import DEFAULT_JSONPATHS
 
+    request = urllib.request.Request(
+        endpoint_url + SEED_PATH, method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"root": str(root.resolve()), "bucket": EMULATOR_BUCKET,
+                         "region": EMULATOR_REGION}).encode())
+    try:
+        with urllib.request.urlopen(request, timeout=SEED_TIMEOUT_SECONDS) as response:
+            count = json.loads(response.read())["files"]
+    except urllib.error.HTTPError as exc:
+        detail = json.loads(exc.read() or b"{}").get("error", exc.reason)
+        raise SourceError(f"seeding the S3 emulator from {root} failed: {detail}") from None
+    except OSError as exc:
+        raise SourceError(f"seeding the S3 emulator from {root} failed: {exc}") from exc
     store = S3ObjectStore(EMULATOR_REGION, endpoint_url, emulator_session())
-    count = store.upload_tree(root, EMULATOR_BUCKET)
     add_default = not (root / "log_json_path.json").is_file()
     if add_default:
         store.put(EMULATOR_BUCKET, "log_json_path.json", DEFAULT_JSONPATHS, "application/json")
