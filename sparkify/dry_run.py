@@ -183,6 +183,9 @@ class DryRunGate:
                       "queries GX generates; not run on a dry run)")
         return QualityReport(checkpoint, (), 0.0)
 
+    def publish_docs(self) -> None:
+        """No Data Docs on a dry run."""
+
     def release_connections(self) -> None:
         """Nothing to release: a dry run opens no connection."""
 

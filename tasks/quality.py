@@ -22,17 +22,22 @@ QualityMode = Literal["fail", "warn"]
 
 @io_task
 def check_staging(runtime: Runtime, mode: QualityMode = "fail") -> QualityReport:
-    """Validate the staging tables; mode "fail" stops the flow before the transform commits."""
-    return run_checkpoint(runtime, "staging", mode)
+    """Validate the staging tables; mode "fail" stops the flow before the transform commits.
+
+    The transform waits for this verdict: the Data Docs are built now only if it is a
+    failure, and otherwise with the warehouse checkpoint's."""
+    return run_checkpoint(runtime, "staging", mode, docs_when_passed=False)
 
 
 @io_task
 def check_warehouse(runtime: Runtime, mode: QualityMode = "fail") -> QualityReport:
-    """Validate the star tables and reconcile them with staging; mode "fail" fails the run."""
-    return run_checkpoint(runtime, "warehouse", mode)
+    """Validate the star tables and reconcile them with staging; mode "fail" fails the run.
+    Then the Data Docs of both checkpoints."""
+    return run_checkpoint(runtime, "warehouse", mode, docs_when_passed=True)
 
 
-def run_checkpoint(runtime: Runtime, checkpoint: str, mode: QualityMode) -> QualityReport:
+def run_checkpoint(runtime: Runtime, checkpoint: str, mode: QualityMode,
+                   docs_when_passed: bool) -> QualityReport:
     """Run one checkpoint, publish its artifact and summary line, then fail or warn."""
     if mode not in ("fail", "warn"):
         raise ValueError(f"quality mode must be 'fail' or 'warn', not {mode!r}")
@@ -44,8 +49,10 @@ def run_checkpoint(runtime: Runtime, checkpoint: str, mode: QualityMode) -> Qual
         gate.release_connections()
     artifact_id = publish(report)
     logger.info(report.summary())
-    if report.data_docs:
-        logger.info("Data Docs: %s", report.data_docs)
+    if docs_when_passed or not report.success:
+        docs = gate.publish_docs()
+        if docs:
+            logger.info("Data Docs: %s", docs)
     if not report.success:
         # In both modes: the event is on record, and in mode warn it is what notifies.
         emit_event(**quality_failed_event(report, mode, artifact_key(report), artifact_id))

@@ -329,7 +329,7 @@ def test_report_rows_and_observed_values(gate, clean):
     assert gold == {**gold, "table": "staging_events", "result": "fail",
                     "observed": "1 unexpected of 5 values, e.g. 'gold'"}
     assert report.summary().startswith("quality checkpoint 'staging' FAILED (1 failed): ")
-    assert Path(report.data_docs).is_file()
+    assert gate.publish_docs() == report.data_docs and Path(report.data_docs).is_file()
 
 
 def test_a_custom_sql_rule_counts_its_rows_with_one_query(gate, clean):
