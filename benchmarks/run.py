@@ -26,13 +26,14 @@ ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.anchors import copy_ceiling, row_by_row, staging_alone  # noqa: E402
+from benchmarks.fixed_costs import measure as measure_fixed_costs, print_fixed_costs  # noqa: E402
 from sparkify.paths import STATE_DIR  # noqa: E402
 
 OUT_DIR = STATE_DIR / "bench"
 DEFAULT_SCALES = "10k,100k,1M,10M"
 SEED = 42
-TARGETS = {"staging_vs_ceiling": 0.7, "elt_speedup_vs_rowwise": 10.0, "peak_memory_mb": 1024.0,
-           "overhead_share": 0.2}
+TARGETS = {"staging_vs_ceiling": 0.7, "elt_speedup_vs_rowwise": 20.0, "peak_memory_mb": 1024.0,
+           "overhead_share": 0.2, "nothing_new_seconds": 5.0, "sample_seconds": 10.0}
 GX_STEP = re.compile(r"check|quality|valid", re.IGNORECASE)
 BESIDE = re.compile(r"\(beside ")
 
@@ -211,7 +212,8 @@ def print_scale(name: str, data: dict, run: dict, ceiling, rowwise, fig: dict, a
 def markdown_summary(results: dict) -> str:
     """One line per scale, for the README: the figures the targets are about."""
     head = ("| events | ELT s | stage s | staging_events rows/s | x COPY ceiling (alone) | transform s "
-            "| GX checks s | row by row s (extrap.) | ELT speed-up | overhead | peak MB (+ workers) "
+            "| GX checks s | Prefect s (share) | row by row s (extrap.) | ELT speed-up | overhead "
+            "| peak MB (+ workers) "
             "| emulator: seed s / serve CPU s |")
     lines = [head, "|" + "|".join("---" for _ in range(head.count("|") - 1)) + "|"]
     for scale in results["scales"].values():
@@ -223,6 +225,7 @@ def markdown_summary(results: dict) -> str:
             f"| {scale['events']:,} | {fig['elt_seconds']:.1f} | {seconds.get('stage', 0):.1f} "
             f"| {fig['staging_events_rows_per_second']:,.0f} | {fig['staging_vs_ceiling']:.2f} "
             f"({fig['staging_alone_vs_ceiling']:.2f}) | {transform:.1f} | {gx:.1f} "
+            f"| {fig['prefect_seconds']:.1f} ({fig['prefect_seconds'] / fig['elt_seconds']:.0%}) "
             f"| {fig['rowwise_elt_seconds']:,.0f} | {fig['elt_speedup_vs_rowwise']:.1f}x "
             f"| {fig['overhead_share']:.0%} | {memory['pipeline_peak']:.0f} "
             f"({memory['pipeline_plus_workers_peak']:.0f}) | {seconds.get('seed emulator', 0):.0f} / "
@@ -250,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--insert-cap", type=int, default=20_000,
                         help="rows per table inserted one by one for the row-by-row anchor")
     parser.add_argument("--ceiling-repeats", type=int, default=3)
+    parser.add_argument("--no-fixed-costs", action="store_true",
+                        help="skip the command-line runs of the sample (benchmarks/fixed_costs.py)")
     parser.add_argument("--out", type=Path, help="results JSON (default .sparkify/bench/results-<sha>.json)")
     parser.add_argument("--summary", type=Path, metavar="RESULTS_JSON",
                         help="print the summary table of an earlier run and exit")
@@ -293,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
                 "figures": fig,
             }
             out.write_text(json.dumps(results, indent=2))  # after every scale: a partial run counts
+        if not args.no_fixed_costs:
+            results["fixed_costs"] = measure_fixed_costs(
+                lambda name: fresh_database(server.url, name), OUT_DIR)
+            print_fixed_costs(results["fixed_costs"])
+            out.write_text(json.dumps(results, indent=2))
     print("\n" + markdown_summary(results))
     print(f"\nresults: {out}")
     return 0
