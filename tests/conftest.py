@@ -12,6 +12,7 @@ import re
 import secrets
 import string
 import sys
+import time
 import urllib.request
 from dataclasses import dataclass
 
@@ -248,10 +249,21 @@ def small_dataset(root: Path) -> Path:
                           "TRAAAAB2": [song("SO2", "B", "AR2", "Y", 180.0)]})
 
 
+def pytest_sessionstart(session):
+    session.config.started_at = time.time()
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """Stop the kept Prefect servers that commands started for the suite's temporary homes."""
-    from sparkify.local_prefect import stop_kept_server
+    """Stop the kept Prefect servers that the suite's commands started: those of its temporary
+    homes, and that of the user's PREFECT_HOME if it was started during the suite."""
+    from prefect.settings import get_current_settings
+
+    from sparkify.local_prefect import STATE_FILE, stop_kept_server
 
     base = Path(str(session.config._tmp_path_factory.getbasetemp()))
-    for state in base.rglob("sparkify-server.json"):
+    states = list(base.rglob(STATE_FILE))
+    user_state = Path(get_current_settings().home) / STATE_FILE
+    if user_state.is_file() and user_state.stat().st_mtime >= session.config.started_at:
+        states.append(user_state)
+    for state in states:
         stop_kept_server(state.parent)
