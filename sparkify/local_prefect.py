@@ -32,6 +32,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from sparkify.paths import PROJECT_ROOT
+
 STARTUP_TIMEOUT_SECONDS = 120
 MODE_ENV, IDLE_ENV = "SPARKIFY_PREFECT_SERVER", "SPARKIFY_PREFECT_IDLE_MINUTES"
 MODES = ("kept", "temporary")
@@ -131,6 +133,8 @@ def _start(home: Path, identity: dict) -> str:
     url = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True)}
     env.pop("PREFECT_API_URL", None)
+    env["PYTHONPATH"] = os.pathsep.join(  # found however this command was started
+        p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
     print(f"Starting the local Prefect server on {url}, kept for later runs (it stops after "
           f"{_idle_minutes():g} idle minutes; {MODE_ENV}=temporary for one per command)",
           file=sys.stderr, flush=True)
