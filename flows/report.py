@@ -46,4 +46,4 @@ def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run_command(main, build_parser()))
+    cli.exit_command(cli.run_command(main, build_parser()))

@@ -74,4 +74,4 @@ def print_reports(reports: list[QualityReport]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(cli.run_command(main, build_parser()))
+    cli.exit_command(cli.run_command(main, build_parser()))

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import logging
 import os
 import sys
-from typing import Callable
+from typing import Callable, NoReturn
 
 from sparkify import interrupts, local_prefect
 from sparkify.errors import first_line
@@ -81,3 +82,23 @@ def run_command(main: Callable[[argparse.Namespace], int], parser: argparse.Argu
 
 def one_line(exc: BaseException) -> str:
     return first_line(str(exc)) if str(exc).strip() else exc.__class__.__name__
+
+
+def exit_command(code: int) -> NoReturn:
+    """End a command with `code`: send what Prefect still queues (logs, events), run the atexit
+    handlers, flush the output, then exit without the interpreter's teardown of every loaded
+    module, which writes nothing and took 1.8-2.6 s with Prefect and GX loaded (of a 6 s run
+    that finds nothing new)."""
+    if "prefect.logging.handlers" in sys.modules:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=5)
+        EventsWorker.drain_all(timeout=5)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more to say
+            pass
+    os._exit(code)
