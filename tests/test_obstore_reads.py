@@ -120,3 +120,9 @@ def test_temporary_credentials_are_refreshed_as_botocore_refreshes_them():
     provided = SessionCredentials(credentials)()
     assert provided["token"] == "token-1"
     assert provided["expires_at"] <= datetime.now(timezone.utc) + CREDENTIALS_TTL
+
+
+def test_goes_where_boto3_goes_with_aws_endpoint_url(emulator, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", emulator.endpoint_url)  # no endpoint_url given
+    fast = ObstoreS3Store(EMULATOR_REGION, session=emulator_session())
+    assert fast.read(BUCKET, "song_data/A/TR002.json") == SONG + b"2"

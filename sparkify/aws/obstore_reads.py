@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlparse
 
 import obstore
 from botocore.credentials import RefreshableCredentials
@@ -36,8 +37,9 @@ STREAM_CHUNK = 1 << 20
 _CODE = re.compile(r"<Code>([^<]*)</Code>")
 _MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
 _URL = re.compile(r"Error performing \w+ (\S+)")
-# object_store's HttpErrorKind of a request that never got a whole answer
-_IO_KIND = re.compile(r"HttpError \{\s*kind: (\w+)")
+# object_store's HttpErrorKinds of a request that never got a whole answer (not Unknown: a
+# request it could not build, such as an http endpoint it was not allowed to use)
+_IO_KIND = re.compile(r"HttpError \{\s*kind: (Connect|Request|Timeout|Interrupted|Decode)\b")
 _IO_MESSAGES = {
     "Connect": "Could not connect to the endpoint URL",
     "Timeout": "Read timeout on endpoint URL",
@@ -100,14 +102,22 @@ class ObstoreS3Store(S3ObjectStore):
         credentials = session.get_credentials()
         if credentials is None:
             raise SourceError(f"cannot read s3://{bucket}: {describe_aws_error(NoCredentialsError())}")
-        config = {"region": self.region or session.region_name or "us-east-1"}
+        # where boto3 goes: its endpoint resolution (endpoint_url, AWS_ENDPOINT_URL, the config
+        # file) and region, so that both clients of this store always talk to the same S3
+        endpoint, region = self.client.meta.endpoint_url, self.client.meta.region_name
+        config = {"region": region or "us-east-1"}
         options = {"pool_max_idle_per_host": str(GETS_IN_FLIGHT)}
-        if self.endpoint_url:  # an emulator: path-style, plain http allowed
-            config |= {"endpoint": self.endpoint_url, "virtual_hosted_style_request": False}
-            options["allow_http"] = self.endpoint_url.startswith("http://")
+        if not _is_aws(endpoint):  # an emulator: path-style, plain http allowed
+            config |= {"endpoint": endpoint, "virtual_hosted_style_request": False}
+            options["allow_http"] = endpoint.startswith("http://")
         return S3Store(bucket, config=config, client_options=options,
                        retry_config={"max_retries": RETRIES},
                        credential_provider=SessionCredentials(credentials))
+
+
+def _is_aws(endpoint: str) -> bool:
+    host = urlparse(endpoint).hostname or ""
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
 
 
 def _failure(exc: BaseException, bucket: str, key: str) -> SourceError:
