@@ -95,6 +95,22 @@ def obstore_threads(endpoint: str, bucket: str, concurrency: int) -> Fetch:
     return _threaded(lambda key: len(obstore.get(store, key).bytes()), concurrency)
 
 
+def sparkify_store(endpoint: str, bucket: str, concurrency: int) -> Fetch:
+    """What a load does: the store Runtime.store() picks, through the loader's fetch_in_order."""
+    from sparkify.aws.obstore_reads import ObstoreS3Store
+    from sparkify.local.emulator import emulator_session
+    from sparkify.staging.loader import fetch_in_order
+    from sparkify.store import SourceObject
+
+    store = ObstoreS3Store(EMULATOR_REGION, endpoint, emulator_session())
+
+    def fetch_all(keys: Sequence[str]) -> int:
+        objects = [SourceObject(bucket, key, "", 300) for key in keys]
+        return sum(len(body) for _, body in fetch_in_order(store, objects, workers=concurrency))
+
+    return fetch_all
+
+
 def _threaded(get: Callable[[str], int], concurrency: int) -> Fetch:
     def fetch_all(keys: Sequence[str]) -> int:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -108,4 +124,5 @@ CLIENTS: dict[str, Callable[[str, str, int], Fetch]] = {
     "urllib3 + SigV4 threads": urllib3_signed,
     "obstore async": obstore_async,
     "obstore threads": obstore_threads,
+    "sparkify store (fetch_in_order)": sparkify_store,
 }

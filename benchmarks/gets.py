@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delays-ms", default="0,30")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--clients", default=",".join(CLIENTS))
+    parser.add_argument("--out", type=Path, help="the JSON file (default .sparkify/bench/gets-<sha>.json)")
     args = parser.parse_args(argv)
     from sparkify.local.emulator import S3Emulator
 
@@ -172,8 +173,8 @@ def main(argv: list[str] | None = None) -> int:
                 proxy.stop()
     summary = best(rows)
     print(table(summary))
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    out = OUT_DIR / f"gets-{git_sha()}.json"
+    out = args.out or OUT_DIR / f"gets-{git_sha()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                                "objects": len(keys), "targets": TARGETS, "summary": summary,
                                "rounds": rows}, indent=1))
