@@ -1,7 +1,7 @@
 """Many small objects: `make bench-gets` or `python benchmarks/gets.py [--objects 3000]`.
 
 Starts the project's S3 emulator, puts song objects made by the project's generator (one song,
-~250 bytes, per object, as in song_data), then measures each client of
+~270 bytes, per object, as in song_data), then measures each client of
 benchmarks/get_clients.py at each concurrency: wall GETs/s and the client's CPU per GET (this
 process's CPU time, every thread included; the emulator and the proxy run in processes of their
 own, whose CPU is reported apart). Then the same through benchmarks/delay_proxy.py, which adds
