@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: setup run test bench notify-setup lint lock clean
+.PHONY: setup run test bench bench-gets notify-setup lint lock clean
 
 setup: $(STAMP)
 
@@ -33,6 +33,9 @@ test: setup  ## the whole test suite
 
 bench: setup  ## the performance benchmark (not a test)
 	$(PY) benchmarks/run.py $(ARGS)
+
+bench-gets: setup  ## GETs/s and client CPU per GET of the S3 clients on many small objects (not a test)
+	$(PY) benchmarks/gets.py $(ARGS)
 
 notify-setup: setup  ## the failure notifications of automations/ on the Prefect server at PREFECT_API_URL
 	$(PY) -m sparkify.notify $(ARGS)

@@ -153,3 +153,20 @@ def test_bench_script_runs_at_a_tiny_scale(tmp_path):
     assert scale["run"]["staged"]["staging_events"] > 1000
     assert scale["figures"]["elt_speedup_vs_rowwise"] > 0
     assert scale["run"]["memory_mb"]["pipeline_peak"] > 0
+
+
+def test_gets_bench_runs_at_a_tiny_scale(tmp_path):
+    out = tmp_path / "gets.json"
+    run = subprocess.run(
+        [sys.executable, "benchmarks/gets.py", "--objects", "40", "--rounds", "1",
+         "--concurrency", "4", "--delays-ms", "0,30", "--out", str(out)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(out.read_text())
+    from benchmarks.get_clients import CLIENTS
+
+    assert {(row["client"], row["delay_ms"]) for row in result["summary"]} == {
+        (client, delay) for client in CLIENTS for delay in (0.0, 30.0)}
+    assert all(row["gets"] == result["objects"] and row["bytes"] > 0 for row in result["rounds"])
+    fastest = min(row["wall_s"] for row in result["rounds"] if row["delay_ms"] == 30.0)
+    assert fastest >= 0.03 * result["objects"] / 4  # 4 in flight, each answer 30 ms late

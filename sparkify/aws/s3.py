@@ -13,9 +13,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from sparkify.aws.session import AWS_CONFIG, describe_aws_error as _describe
 from sparkify.errors import SourceError
-from sparkify.store import ObjectStore, S3Location, SourceObject, Suffix
+from sparkify.store import GETS_IN_FLIGHT, ObjectStore, S3Location, SourceObject, Suffix
 
-BOTO_CONFIG = AWS_CONFIG.merge(Config(max_pool_connections=32))  # room for the concurrent GETs
+BOTO_CONFIG = AWS_CONFIG.merge(Config(max_pool_connections=GETS_IN_FLIGHT))  # the concurrent GETs
 
 
 class S3ObjectStore(ObjectStore):

@@ -48,6 +48,11 @@ class S3Emulator:
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (benchmarks read its CPU time)."""
+        return self._process.pid if self._process else None
+
     def command(self) -> list[str]:
         return [sys.executable, "-m", "sparkify.local.s3_server", "--port", str(self.port)]
 

@@ -24,9 +24,9 @@ from sparkify.paths import PROJECT_ROOT
 from sparkify.staging.compression import PLAIN, compression_of, decompressed
 from sparkify.staging.lines import CopyChunk, LoadError, copy_chunk, line_chunks
 from sparkify.staging.mappers import RowMapper
-from sparkify.store import ObjectStore, SourceObject
+from sparkify.store import GETS_IN_FLIGHT, ObjectStore, SourceObject
 
-FETCH_WORKERS = 8
+FETCH_WORKERS = GETS_IN_FLIGHT
 FETCH_AHEAD_BYTES = 192 << 20  # bodies fetched but not yet parsed (beyond the one being parsed)
 # Parsing JSON is the staging bottleneck: bodies this big are cut into line chunks parsed by
 # worker processes while this one feeds COPY; smaller ones are parsed here, in order.
