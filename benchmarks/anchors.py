@@ -1,4 +1,4 @@
-"""The two reference points, measured on the rows a pipeline run has just loaded, and the
+"""The reference points, measured on the rows a pipeline run has just loaded, and the
 staging path measured alone.
 
 - The COPY ceiling: PostgreSQL's own `COPY ... FROM STDIN` of a ready text file of
@@ -8,6 +8,8 @@ staging path measured alone.
   empty copy (indexes and keys included) of every table of the contract, on the first `cap`
   rows of each; each table's rate is extrapolated to all of its rows. No parsing and no
   per-play song look-up are counted, so this is a lower bound for that way.
+- The naive transform: the original project's five INSERT ... SELECT statements on the same
+  staged rows, into empty copies of the star tables, without keys and with the project's keys.
 """
 
 from __future__ import annotations
@@ -163,3 +165,81 @@ def _insert_one_by_one(cur, table: str, cap: int) -> RowwiseTable:
     for row in rows:
         cur.execute(insert, row)
     return RowwiseTable(table, total, len(rows), time.perf_counter() - started)
+
+
+# The original project's five INSERT ... SELECT statements (its description, /docs), on the
+# staging tables as the run left them; `{s}` is the scratch schema.
+NAIVE_STATEMENTS = {
+    "songplay": """INSERT INTO {s}.songplay (start_time, user_id, level, song_id, artist_id,
+                       session_id, item_in_session, location, user_agent)
+        SELECT TIMESTAMP 'epoch' + e.ts / 1000.0 * INTERVAL '1 second', e.user_id, e.level,
+               s.song_id, s.artist_id, e.session_id, e.item_in_session, e.location, e.user_agent
+        FROM public.staging_events AS e
+        LEFT JOIN public.staging_songs AS s ON e.song = s.title AND e.artist = s.artist_name
+        WHERE e.page = 'NextSong' AND e.user_id IS NOT NULL AND e.ts IS NOT NULL""",
+    "users": """INSERT INTO {s}.users (user_id, first_name, last_name, gender, level)
+        SELECT DISTINCT user_id, first_name, last_name, gender, level
+        FROM public.staging_events WHERE page = 'NextSong' AND user_id IS NOT NULL""",
+    "song": """INSERT INTO {s}.song (song_id, title, artist_id, year, duration)
+        SELECT DISTINCT song_id, title, artist_id, year, duration
+        FROM public.staging_songs WHERE song_id IS NOT NULL""",
+    "artist": """INSERT INTO {s}.artist (artist_id, name, location, latitude, longitude)
+        SELECT DISTINCT artist_id, artist_name, artist_location, artist_latitude, artist_longitude
+        FROM public.staging_songs WHERE artist_id IS NOT NULL""",
+    "time": """INSERT INTO {s}.time (start_time, hour, day, week, month, year, weekday)
+        SELECT DISTINCT start_time, EXTRACT(HOUR FROM start_time), EXTRACT(DAY FROM start_time),
+               EXTRACT(WEEK FROM start_time), EXTRACT(MONTH FROM start_time),
+               EXTRACT(YEAR FROM start_time), EXTRACT(DOW FROM start_time)
+        FROM {s}.songplay""",
+}
+NAIVE_TABLES = tuple(NAIVE_STATEMENTS)
+
+
+@dataclass
+class NaiveTransform:
+    keys: bool  # the project's keys (primary keys, songplay's identity and play key) or none
+    seconds: float  # the five statements and the commit
+    statements: dict[str, float]
+    rows: dict[str, int]
+
+
+def naive_transform(url: str, keys: bool) -> NaiveTransform:
+    """The five naive statements in one transaction, into empty copies of the star tables:
+    without any key, or with the keys the project's tables carry (its primary keys, songplay's
+    identity key and unique play key; not its other indexes). With keys, a row that would break
+    one is skipped (ON CONFLICT DO NOTHING), which is as little as the keys ask for."""
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            _naive_tables(cur, keys)
+        conn.commit()
+        statements, rows = {}, {}
+        started = time.perf_counter()
+        with conn.cursor() as cur:
+            for table, sql in NAIVE_STATEMENTS.items():
+                began = time.perf_counter()
+                cur.execute(sql.format(s=SCRATCH_SCHEMA) + (" ON CONFLICT DO NOTHING" if keys else ""))
+                statements[table], rows[table] = time.perf_counter() - began, cur.rowcount
+        conn.commit()
+        seconds = time.perf_counter() - started
+        with conn.cursor() as cur:
+            cur.execute(f"DROP SCHEMA {SCRATCH_SCHEMA} CASCADE")
+        conn.commit()
+    finally:
+        conn.close()
+    return NaiveTransform(keys, seconds, statements, rows)
+
+
+def _naive_tables(cur, keys: bool) -> None:
+    cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCRATCH_SCHEMA}")
+    for table in NAIVE_TABLES:
+        like = "INCLUDING ALL" if keys else "INCLUDING DEFAULTS"
+        cur.execute(f"CREATE TABLE {SCRATCH_SCHEMA}.{table} (LIKE public.{table} {like})")
+    if not keys:  # no identity to fill it: the column goes (LIKE keeps its NOT NULL)
+        cur.execute(f"ALTER TABLE {SCRATCH_SCHEMA}.songplay DROP COLUMN songplay_id")
+        return
+    cur.execute("SELECT indexrelid::regclass::text FROM pg_index JOIN pg_class ON pg_class.oid ="
+                " indrelid JOIN pg_namespace ON pg_namespace.oid = relnamespace"
+                " WHERE nspname = %s AND NOT indisunique", (SCRATCH_SCHEMA,))
+    for (index,) in cur.fetchall():  # keys only: songplay's start_time index is not one
+        cur.execute(f"DROP INDEX {index}")

@@ -2,9 +2,10 @@
 
 For each scale: generate the data once (cached in .sparkify/bench/data/), run the whole flow
 in a child process on the embedded PostgreSQL (a fresh database per scale) with its local S3
-emulator, then measure two anchors on the same rows and the same server: PostgreSQL's own COPY
-of the staging rows (the ceiling) and one INSERT per row (the way most public implementations
-load). Prints a table per scale and writes everything to .sparkify/bench/results-<sha>.json.
+emulator, then measure anchors on the same rows and the same server: PostgreSQL's own COPY
+of the staging rows (the ceiling), one INSERT per row (the way most public implementations
+load) and the naive five INSERT ... SELECT transform (with and without keys). Prints a table
+per scale and writes everything to .sparkify/bench/results-<sha>.json.
 """
 
 from __future__ import annotations
@@ -25,15 +26,17 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.anchors import copy_ceiling, row_by_row, staging_alone  # noqa: E402
+from benchmarks.anchors import copy_ceiling, naive_transform, row_by_row, staging_alone  # noqa: E402
 from benchmarks.fixed_costs import measure as measure_fixed_costs, print_fixed_costs  # noqa: E402
+from benchmarks.summary import _s, markdown_summary  # noqa: E402
 from sparkify.paths import STATE_DIR  # noqa: E402
 
 OUT_DIR = STATE_DIR / "bench"
 DEFAULT_SCALES = "10k,100k,1M,10M"
 SEED = 42
 TARGETS = {"staging_vs_ceiling": 0.7, "elt_speedup_vs_rowwise": 20.0, "peak_memory_mb": 1024.0,
-           "overhead_share": 0.2, "nothing_new_seconds": 5.0, "sample_seconds": 10.0}
+           "overhead_share": 0.2, "transform_vs_naive_with_keys": 1.5,
+           "nothing_new_seconds": 5.0, "sample_seconds": 10.0}
 GX_STEP = re.compile(r"check|quality|valid", re.IGNORECASE)
 BESIDE = re.compile(r"\(beside ")
 
@@ -118,7 +121,7 @@ def run_pipeline(data: Path, url: str, scale: str, api_url: str) -> dict:
 
 # ---- figures ------------------------------------------------------------------------------
 
-def figures(run: dict, ceiling, rowwise, alone: dict) -> dict:
+def figures(run: dict, ceiling, rowwise, alone: dict, naive: dict) -> dict:
     """Derived rates, ratios and the overhead estimate of one scale."""
     seconds = run["seconds"]
     seed = seconds.get("seed emulator", 0.0)
@@ -156,10 +159,17 @@ def figures(run: dict, ceiling, rowwise, alone: dict) -> dict:
         "prefect_seconds": max(overhead - gx, 0.0),
         "overhead_seconds": overhead,
         "overhead_share": overhead / elt if elt else None,
+        "transform_vs_naive": _ratio(run["transform_seconds"], naive["without_keys"].seconds),
+        "transform_vs_naive_with_keys": _ratio(run["transform_seconds"], naive["with_keys"].seconds),
     }
 
 
-def print_scale(name: str, data: dict, run: dict, ceiling, rowwise, fig: dict, alone: dict) -> None:
+def _ratio(seconds: float | None, anchor: float) -> float | None:
+    return seconds / anchor if seconds and anchor else None
+
+
+def print_scale(name: str, data: dict, run: dict, ceiling, rowwise, fig: dict, alone: dict,
+                naive: dict) -> None:
     seconds, stage = run["seconds"], run["stage"]
     staged_rows = sum(v["rows"] for v in stage.values())
     star_rows = sum(run["rows"].get(t, 0) for t in ("songplay", "users", "song", "artist", "time"))
@@ -202,39 +212,14 @@ def print_scale(name: str, data: dict, run: dict, ceiling, rowwise, fig: dict, a
           f"(CPU {alone['cpu_seconds_main']:.1f}s here + {alone['cpu_seconds_workers']:.1f}s in workers)")
     print(f"  ELT: {fig['elt_vs_ceiling_seconds']:.1f} x the ceiling's time for its events; "
           f"{fig['elt_speedup_vs_rowwise']:.1f} x faster than row by row")
+    print(f"  transform {run['transform_seconds']:.2f}s = {fig['transform_vs_naive']:.2f} x the naive "
+          f"five INSERT ... SELECT ({naive['without_keys'].seconds:.2f}s), "
+          f"{fig['transform_vs_naive_with_keys']:.2f} x them with keys ({naive['with_keys'].seconds:.2f}s)")
     print(f"  load average (other processes on the machine): "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"  Prefect+GX overhead: {fig['overhead_seconds']:.2f}s of {fig['elt_seconds']:.2f}s "
           f"({fig['overhead_share']:.0%}; GX checks {fig['gx_seconds']:.2f}s, Prefect "
           f"{fig['prefect_seconds']:.2f}s)")
-
-
-def markdown_summary(results: dict) -> str:
-    """One line per scale, for the README: the figures the targets are about."""
-    head = ("| events | ELT s | stage s | staging_events rows/s | x COPY ceiling (alone) | transform s "
-            "| GX checks s | Prefect s (share) | row by row s (extrap.) | ELT speed-up | overhead "
-            "| peak MB (+ workers) "
-            "| emulator: seed s / serve CPU s |")
-    lines = [head, "|" + "|".join("---" for _ in range(head.count("|") - 1)) + "|"]
-    for scale in results["scales"].values():
-        run, fig = scale["run"], scale["figures"]
-        seconds, memory, emulator = run["seconds"], run["memory_mb"], run["emulator_cpu_seconds"]
-        gx = fig["gx_seconds"]
-        transform = run.get("transform_seconds") or seconds.get("transform", 0)
-        lines.append(
-            f"| {scale['events']:,} | {fig['elt_seconds']:.1f} | {seconds.get('stage', 0):.1f} "
-            f"| {fig['staging_events_rows_per_second']:,.0f} | {fig['staging_vs_ceiling']:.2f} "
-            f"({fig['staging_alone_vs_ceiling']:.2f}) | {transform:.1f} | {gx:.1f} "
-            f"| {fig['prefect_seconds']:.1f} ({fig['prefect_seconds'] / fig['elt_seconds']:.0%}) "
-            f"| {fig['rowwise_elt_seconds']:,.0f} | {fig['elt_speedup_vs_rowwise']:.1f}x "
-            f"| {fig['overhead_share']:.0%} | {memory['pipeline_peak']:.0f} "
-            f"({memory['pipeline_plus_workers_peak']:.0f}) | {seconds.get('seed emulator', 0):.0f} / "
-            f"{_s(emulator['serving'])} |")
-    return "\n".join(lines)
-
-
-def _s(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f}s"
 
 
 def git_commit() -> dict:
@@ -287,14 +272,17 @@ def main(argv: list[str] | None = None) -> int:
             alone = staging_alone(url, datasets[events])
             ceiling = copy_ceiling(url, OUT_DIR, args.ceiling_repeats)
             rowwise = row_by_row(url, args.insert_cap)
+            naive = {"without_keys": naive_transform(url, keys=False),
+                     "with_keys": naive_transform(url, keys=True)}
             data = describe_data(datasets[events])
-            fig = figures(run, ceiling, rowwise, alone)
-            print_scale(name, data, run, ceiling, rowwise, fig, alone)
+            fig = figures(run, ceiling, rowwise, alone, naive)
+            print_scale(name, data, run, ceiling, rowwise, fig, alone, naive)
             results["scales"][name] = {
                 "events": events, "data": data, "run": run, "staging_alone": alone,
                 "ceiling": ceiling.as_dict(), "load_average": os.getloadavg(),
                 "row_by_row": [{**asdict(t), "rows_per_second": t.rows_per_second,
                                 "extrapolated_seconds": t.extrapolated_seconds} for t in rowwise],
+                "naive_transform": {k: asdict(v) for k, v in naive.items()},
                 "figures": fig,
             }
             out.write_text(json.dumps(results, indent=2))  # after every scale: a partial run counts

@@ -1,23 +1,32 @@
 -- The best song for every play this load can affect: the plays staged now, and earlier plays
 -- whose title and artist name match a song staged now.
 INSERT INTO play_matches (user_id, session_key, item_key, song_id)
+-- The first part is a semi-join (staged_plays has one row per play): as an inner join on the
+-- three key columns the planner expects a few hundred plays where it reads all of the load.
 WITH affected_plays AS (
     SELECT songplay_source.*
     FROM songplay_source
-    INNER JOIN staged_plays
-        ON staged_plays.user_id = songplay_source.user_id
-       AND staged_plays.session_key = songplay_source.session_key
-       AND staged_plays.item_key = songplay_source.item_key
+    WHERE EXISTS (
+        SELECT 1
+        FROM staged_plays
+        WHERE staged_plays.user_id = songplay_source.user_id
+          AND staged_plays.session_key = songplay_source.session_key
+          AND staged_plays.item_key = songplay_source.item_key
+    )
 
     -- the two parts never share a play, so no UNION has to deduplicate them
     UNION ALL
 
+    -- Earlier plays: until star/songplay below, songplay holds exactly the plays loaded
+    -- before (songplay_source gets the same plays in the same transactions), so when it is
+    -- empty (a first load) this part cannot find any and is skipped.
     SELECT songplay_source.*
     FROM songplay_source
     INNER JOIN (SELECT DISTINCT title, artist_name FROM staging_songs) AS staged_titles
         ON staged_titles.title = songplay_source.song
        AND staged_titles.artist_name = songplay_source.artist
-    WHERE NOT EXISTS (
+    WHERE EXISTS (SELECT 1 FROM songplay)
+      AND NOT EXISTS (
         SELECT 1
         FROM staged_plays
         WHERE staged_plays.user_id = songplay_source.user_id

@@ -668,6 +668,10 @@ WHERE loaded.user_id IS NULL
    OR (COALESCE(latest_staged.ts, -1) = COALESCE(loaded.ts, -1)
        AND COALESCE(latest_staged.item_in_session, -1) >= COALESCE(loaded.item_in_session, -1));
 
+-- star/newer_user_events_analyze (connection 6)
+-- Temporary tables get no automatic statistics; the users steps join it next.
+ANALYZE newer_user_events;
+
 -- star/users_remove_superseded (connection 6)
 -- Users with a later event in this load are rebuilt below from it.
 DELETE FROM users
@@ -730,6 +734,11 @@ WHERE NOT EXISTS (
       AND kept.session_key = staged_level_events.session_key
       AND kept.level = staged_level_events.level
 );
+
+-- star/user_level_events_analyze (connection 6)
+-- Filled just above in this transaction (no automatic ANALYZE sees it); the level history
+-- reads it next.
+ANALYZE user_level_events;
 
 -- star/user_level_history_remove_restaged (connection 6)
 -- The level history of every user staged now is rebuilt below from all their kept events.
@@ -952,6 +961,10 @@ INNER JOIN kept_copies
 WHERE ranked_copies.copy_rank = 1
   AND ranked_copies.is_staged = 1;
 
+-- star/earlier_copies_analyze (connection 6)
+-- Temporary tables get no automatic statistics; three statements join it next.
+ANALYZE earlier_copies;
+
 -- star/songplay_source_earlier (connection 6)
 -- What a play asked for follows its earliest copy (so its song match does too).
 UPDATE songplay_source
@@ -994,6 +1007,11 @@ WHERE NOT EXISTS (
       AND kept.item_key = staged_plays.item_key
 );
 
+-- star/songplay_source_analyze (connection 6)
+-- Filled just above in this transaction, where no automatic ANALYZE can see it: without
+-- statistics the planner expects a few dozen plays where it reads every play of the load.
+ANALYZE songplay_source;
+
 -- star/play_matches_clear (connection 6)
 DELETE FROM play_matches;
 
@@ -1001,23 +1019,32 @@ DELETE FROM play_matches;
 -- The best song for every play this load can affect: the plays staged now, and earlier plays
 -- whose title and artist name match a song staged now.
 INSERT INTO play_matches (user_id, session_key, item_key, song_id)
+-- The first part is a semi-join (staged_plays has one row per play): as an inner join on the
+-- three key columns the planner expects a few hundred plays where it reads all of the load.
 WITH affected_plays AS (
     SELECT songplay_source.*
     FROM songplay_source
-    INNER JOIN staged_plays
-        ON staged_plays.user_id = songplay_source.user_id
-       AND staged_plays.session_key = songplay_source.session_key
-       AND staged_plays.item_key = songplay_source.item_key
+    WHERE EXISTS (
+        SELECT 1
+        FROM staged_plays
+        WHERE staged_plays.user_id = songplay_source.user_id
+          AND staged_plays.session_key = songplay_source.session_key
+          AND staged_plays.item_key = songplay_source.item_key
+    )
 
     -- the two parts never share a play, so no UNION has to deduplicate them
     UNION ALL
 
+    -- Earlier plays: until star/songplay below, songplay holds exactly the plays loaded
+    -- before (songplay_source gets the same plays in the same transactions), so when it is
+    -- empty (a first load) this part cannot find any and is skipped.
     SELECT songplay_source.*
     FROM songplay_source
     INNER JOIN (SELECT DISTINCT title, artist_name FROM staging_songs) AS staged_titles
         ON staged_titles.title = songplay_source.song
        AND staged_titles.artist_name = songplay_source.artist
-    WHERE NOT EXISTS (
+    WHERE EXISTS (SELECT 1 FROM songplay)
+      AND NOT EXISTS (
         SELECT 1
         FROM staged_plays
         WHERE staged_plays.user_id = songplay_source.user_id
@@ -1053,6 +1080,11 @@ SELECT
     song_id
 FROM ranked_candidates
 WHERE closeness = 1;
+
+-- star/play_matches_analyze (connection 6)
+-- Filled just above in this transaction (no automatic ANALYZE sees it); the rematch and
+-- songplay join it next.
+ANALYZE play_matches;
 
 -- star/songplay_rematch (connection 6)
 -- Plays already in songplay keep their songplay_id; only their song match follows the songs
