@@ -66,9 +66,12 @@ def measure(fresh_database, work_dir: Path) -> dict:
         try:
             if mode == "kept":  # its start apart, by a command that starts it and stops
                 started = time.perf_counter()
-                subprocess.run([sys.executable, "-c", "from sparkify.local_prefect import "
-                                "kept_server_url; kept_server_url()"], cwd=ROOT, env=env,
-                               check=True, capture_output=True, timeout=RUN_TIMEOUT)
+                started_server = subprocess.run(
+                    [sys.executable, "-c", "from sparkify.local_prefect import kept_server_url; "
+                     "kept_server_url()"], cwd=ROOT, env=env, capture_output=True, text=True,
+                    timeout=RUN_TIMEOUT)
+                if started_server.returncode != 0:
+                    raise SystemExit(f"the kept server did not start: {started_server.stderr[-2000:]}")
                 results["kept server start"] = time.perf_counter() - started
             results[mode] = {"first load": timed_run(data, url, env),
                              "nothing new": timed_run(data, url, env)}

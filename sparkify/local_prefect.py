@@ -59,7 +59,8 @@ def local_api() -> Iterator[str | None]:
     when a PREFECT_API_URL is set or the mode is `temporary` (None)."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    if PREFECT_API_URL.value() or _mode() == "temporary":
+    mode = _mode()  # a mistyped setting is an error even where it would not apply
+    if PREFECT_API_URL.value() or mode == "temporary":
         yield None
         return
     url = kept_server_url()
