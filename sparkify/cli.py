@@ -89,12 +89,7 @@ def exit_command(code: int) -> NoReturn:
     handlers, flush the output, then exit without the interpreter's teardown of every loaded
     module, which writes nothing and took 1.8-2.6 s with Prefect and GX loaded (of a 6 s run
     that finds nothing new)."""
-    if "prefect.logging.handlers" in sys.modules:
-        from prefect.events.worker import EventsWorker
-        from prefect.logging.handlers import APILogWorker
-
-        APILogWorker.drain_all(timeout=5)
-        EventsWorker.drain_all(timeout=5)
+    interrupts.drain_prefect_queues()
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:

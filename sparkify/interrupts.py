@@ -143,6 +143,17 @@ def _isolate_prefect_server() -> list[subprocess.Popen]:
     return server.subprocess.started
 
 
+def drain_prefect_queues() -> None:
+    """Send the logs and events Prefect still queues for its API (when it was loaded)."""
+    if "prefect.logging.handlers" not in sys.modules:
+        return
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)
+    EventsWorker.drain_all(timeout=5)
+
+
 def _stop_prefect_servers(started: list[subprocess.Popen]) -> None:
     """Send Prefect's queued logs and events, then stop the temporary server this command
     started: its goodbye line comes before the command's last line, and nothing is left to
@@ -157,10 +168,6 @@ def _stop_prefect_servers(started: list[subprocess.Popen]) -> None:
                if server.server_process in started]
     if not servers:
         return
-    from prefect.events.worker import EventsWorker
-    from prefect.logging.handlers import APILogWorker
-
-    APILogWorker.drain_all(timeout=5)
-    EventsWorker.drain_all(timeout=5)
+    drain_prefect_queues()
     for server in servers:
         server.stop()

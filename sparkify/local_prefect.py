@@ -136,13 +136,14 @@ def _start(home: Path, identity: dict) -> str:
     env.pop("PREFECT_API_URL", None)
     env["PYTHONPATH"] = os.pathsep.join(  # found however this command was started
         p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
+    idle_minutes = _idle_minutes()
     print(f"Starting the local Prefect server on {url}, kept for later runs (it stops after "
-          f"{_idle_minutes():g} idle minutes; {MODE_ENV}=temporary for one per command)",
+          f"{idle_minutes:g} idle minutes; {MODE_ENV}=temporary for one per command)",
           file=sys.stderr, flush=True)
     with (home / LOG_FILE).open("ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "sparkify.local.prefect_server", "--port", str(port),
-             "--idle-minutes", str(_idle_minutes()), "--home", str(home)],
+             "--idle-minutes", str(idle_minutes), "--home", str(home)],
             env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True, cwd=home)
     state = {"pid": process.pid, "url": url, "identity": identity}
