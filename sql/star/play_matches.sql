@@ -1,26 +1,66 @@
--- The best song for every play this load can affect: the plays staged now, and earlier plays
--- whose title and artist name match a song staged now.
+-- The best song for every play this load can affect: its new plays, the plays loaded before
+-- that it stages again, and earlier plays whose title and artist name match a song staged now.
+-- Until star/songplay below, songplay holds exactly the plays loaded before (songplay_source
+-- gets the same plays in the same transactions).
 INSERT INTO play_matches (user_id, session_key, item_key, song_id)
--- The first part is a semi-join (staged_plays has one row per play): as an inner join on the
--- three key columns the planner expects a few hundred plays where it reads all of the load.
 WITH affected_plays AS (
-    SELECT songplay_source.*
+    -- New plays ask for what staged_plays holds (star/songplay_source kept the same).
+    SELECT
+        staged_plays.user_id,
+        staged_plays.session_key,
+        staged_plays.item_key,
+        staged_plays.song,
+        staged_plays.artist,
+        staged_plays.length
+    FROM staged_plays
+    WHERE NOT EXISTS (
+        SELECT 1
+        FROM songplay
+        WHERE songplay.user_id = staged_plays.user_id
+          AND COALESCE(songplay.session_id, -1) = staged_plays.session_key
+          AND COALESCE(songplay.item_in_session, -1) = staged_plays.item_key
+    )
+
+    -- the three parts never share a play, so no UNION has to deduplicate them
+    UNION ALL
+
+    -- Plays loaded before and staged again ask for what their earliest copy asked for, as
+    -- songplay_source keeps it (star/songplay_source_earlier). None on a first load.
+    SELECT
+        songplay_source.user_id,
+        songplay_source.session_key,
+        songplay_source.item_key,
+        songplay_source.song,
+        songplay_source.artist,
+        songplay_source.length
     FROM songplay_source
-    WHERE EXISTS (
+    WHERE EXISTS (SELECT 1 FROM songplay)
+      AND EXISTS (
         SELECT 1
         FROM staged_plays
         WHERE staged_plays.user_id = songplay_source.user_id
           AND staged_plays.session_key = songplay_source.session_key
           AND staged_plays.item_key = songplay_source.item_key
     )
+      AND EXISTS (
+        SELECT 1
+        FROM songplay
+        WHERE songplay.user_id = songplay_source.user_id
+          AND COALESCE(songplay.session_id, -1) = songplay_source.session_key
+          AND COALESCE(songplay.item_in_session, -1) = songplay_source.item_key
+    )
 
-    -- the two parts never share a play, so no UNION has to deduplicate them
     UNION ALL
 
-    -- Earlier plays: until star/songplay below, songplay holds exactly the plays loaded
-    -- before (songplay_source gets the same plays in the same transactions), so when it is
-    -- empty (a first load) this part cannot find any and is skipped.
-    SELECT songplay_source.*
+    -- Earlier plays not staged again whose title and artist a staged song has. None on a
+    -- first load.
+    SELECT
+        songplay_source.user_id,
+        songplay_source.session_key,
+        songplay_source.item_key,
+        songplay_source.song,
+        songplay_source.artist,
+        songplay_source.length
     FROM songplay_source
     INNER JOIN (SELECT DISTINCT title, artist_name FROM staging_songs) AS staged_titles
         ON staged_titles.title = songplay_source.song
