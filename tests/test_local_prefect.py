@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextvars
 import json
 import threading
-import time
 
 import httpx
 import psutil

@@ -7,7 +7,6 @@ created or updated by name, each sending to the block named by [NOTIFY] BLOCK.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from sparkify import cli  # sets Prefect's environment before it is imported
 from sparkify.config import load_settings
