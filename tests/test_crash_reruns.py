@@ -152,7 +152,8 @@ class Interrupted:
 def interrupt_mid_transform(data, url, tmp_path, *, prefect_server_too: bool) -> Interrupted:
     """`python flows/main.py` as a user runs it (with a temporary Prefect server of its own, the
     harder case for a Ctrl-C, from a fresh PREFECT_HOME), Ctrl-C'd while the songplay INSERT
-    runs. With `prefect_server_too`, that server gets the SIGINT as well (as it did while it shared the terminal's process group)."""
+    runs. With `prefect_server_too`, that server gets the SIGINT as well (as it did while it
+    shared the terminal's process group)."""
     import psutil
 
     env = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
