@@ -617,3 +617,13 @@ def test_an_empty_host_is_looked_up_from_the_cluster(tmp_path, monkeypatch):
             target = runtime.warehouse().quality_target()
     url = make_url(target.connection_string.get_secret_value())
     assert url.host.startswith("sparkify-test.") and url.port == 5439
+
+
+def test_great_expectations_is_imported_with_scipy_stats_deferred_to_its_first_use():
+    code = ("import sys; from sparkify.quality.gate import import_great_expectations; "
+            "gx = import_great_expectations(); print(hasattr(gx, 'Checkpoint'), "
+            "'scipy.stats._stats_py' in sys.modules); from scipy import stats; "
+            "print(stats.norm.cdf(0.0), 'scipy.stats._stats_py' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1],
+                          capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.split() == ["True", "False", "0.5", "True"]
