@@ -63,8 +63,6 @@ def seed_backend(root: Path, bucket: str, region: str) -> int:
 NOT_PLAIN = frozenset({b"range", b"if-match", b"if-none-match", b"if-modified-since",
                        b"if-unmodified-since", b"x-amz-checksum-mode", b"x-amz-expected-bucket-owner",
                        b"x-amz-server-side-encryption-customer-algorithm"})
-
-
 LOOPBACK_HOSTS = (b"127.0.0.1", b"localhost", b"[::1]")  # no bucket in the host: path-style
 
 

@@ -22,7 +22,7 @@ from sparkify.sqllib import SqlLibrary
 # Before great_expectations is imported (lazily, below): no usage statistics.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-_IMPORT_LOCK = threading.Lock()  # one thread decides how great_expectations is imported
+_IMPORT_LOCK = threading.Lock()
 DATA_DOCS_DIR = STATE_DIR / "data_docs"
 DATA_SOURCE_NAME = "sparkify_warehouse"
 DOCS_SITE_NAME = "sparkify"
@@ -36,10 +36,12 @@ def import_great_expectations():
     GX imports scipy.stats for three expectations this project does not use (KL divergence and
     two KS tests): 0.6-0.9 s of the 2.7-3.6 s GX's import took here, paid by every run that
     checks anything. A LazyLoader module stands in for it and loads it on first attribute use.
+    One thread at a time: the background import and a checkpoint may both get here first.
     """
-    if "great_expectations" not in sys.modules and "scipy.stats" not in sys.modules:
-        _defer_module("scipy.stats")
-    return importlib.import_module("great_expectations")
+    with _IMPORT_LOCK:
+        if "great_expectations" not in sys.modules and "scipy.stats" not in sys.modules:
+            _defer_module("scipy.stats")
+        return importlib.import_module("great_expectations")
 
 
 def _defer_module(name: str) -> None:
@@ -57,13 +59,9 @@ def _defer_module(name: str) -> None:
 def import_great_expectations_in_background() -> None:
     """Start importing great_expectations (2-3 s of module loading) on a daemon thread, so that
     the first checkpoint, which runs after staging, finds it loaded. A checkpoint that starts
-    earlier waits on Python's import lock; it never sees a half-imported module."""
-    threading.Thread(target=_import_quietly, name="import-great-expectations", daemon=True).start()
-
-
-def _import_quietly() -> None:
-    with _IMPORT_LOCK:
-        import_great_expectations()
+    earlier waits for that import to end; it never sees a half-imported module."""
+    threading.Thread(target=import_great_expectations, name="import-great-expectations",
+                     daemon=True).start()
 
 
 class QualityGate:
@@ -158,9 +156,7 @@ class QualityGate:
 
     def _checkpoint(self, name: str):
         if name not in self._checkpoints:
-            with _IMPORT_LOCK:
-                gx = import_great_expectations()
-
+            gx = import_great_expectations()
             spec = CheckpointFile.load(self.expectations_dir / "checkpoints" / f"{name}.yml")
             context = self._ensure_context()
             validations = [self._validation(name, suite) for suite in spec.suites]
@@ -214,8 +210,7 @@ class QualityGate:
 
     def _ensure_context(self):
         if self._context is None:
-            with _IMPORT_LOCK:
-                gx = import_great_expectations()
+            gx = import_great_expectations()
             from great_expectations.data_context.types.base import ProgressBarsConfig
 
             # GX pins this logger at INFO, which announces a temporary docs directory per context.

@@ -1,6 +1,6 @@
 -- Keep every distinct event of a staged user that names a level, unless already kept. In key
--- order: the primary key's index then grows at its end, which at 1M events took 2.3-3.0 s
--- where the hash order of the DISTINCT took 5.4-6.2 s, and the level history reads the table
+-- order: the primary key's index then grows at its end, which at 1M events took 2.3-3.8 s
+-- where the hash order of the DISTINCT took 5.4-7.1 s, and the level history reads the table
 -- in that order.
 INSERT INTO user_level_events (user_id, ts, item_key, session_key, level)
 WITH staged_level_events AS (

@@ -218,7 +218,7 @@ CREATE TABLE IF NOT EXISTS user_level_events (
 -- emptied first by every transform. UNLOGGED, without an index: it never has to survive a
 -- crash (the transform that fills it rolls back with it), one row per play comes from the
 -- query that fills it, and both statements that read it join it whole. Measured at 1M events
--- (792,768 rows): 2.7-3.0 s to fill with WAL and a primary key, 1.4-1.9 s without.
+-- (792,768 rows): 2.7-3.3 s to fill with WAL and a primary key, 1.4-2.3 s without.
 CREATE UNLOGGED TABLE IF NOT EXISTS play_matches (
     user_id     TEXT NOT NULL,
     session_key BIGINT NOT NULL,
@@ -540,8 +540,8 @@ FROM newer_user_events;
 
 -- star/user_level_events (connection 6)
 -- Keep every distinct event of a staged user that names a level, unless already kept. In key
--- order: the primary key's index then grows at its end, which at 1M events took 2.3-3.0 s
--- where the hash order of the DISTINCT took 5.4-6.2 s, and the level history reads the table
+-- order: the primary key's index then grows at its end, which at 1M events took 2.3-3.8 s
+-- where the hash order of the DISTINCT took 5.4-7.1 s, and the level history reads the table
 -- in that order.
 INSERT INTO user_level_events (user_id, ts, item_key, session_key, level)
 WITH staged_level_events AS (

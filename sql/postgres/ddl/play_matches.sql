@@ -2,7 +2,7 @@
 -- emptied first by every transform. UNLOGGED, without an index: it never has to survive a
 -- crash (the transform that fills it rolls back with it), one row per play comes from the
 -- query that fills it, and both statements that read it join it whole. Measured at 1M events
--- (792,768 rows): 2.7-3.0 s to fill with WAL and a primary key, 1.4-1.9 s without.
+-- (792,768 rows): 2.7-3.3 s to fill with WAL and a primary key, 1.4-2.3 s without.
 CREATE UNLOGGED TABLE IF NOT EXISTS play_matches (
     user_id     TEXT NOT NULL,
     session_key BIGINT NOT NULL,
