@@ -23,7 +23,7 @@ STAR_TABLES = ("songplay", "users", "song", "artist", "time", "user_level_histor
 
 # The transform, in order: dimensions from staging, then the fact, then time from the fact.
 TRANSFORM_STEPS = (
-    "star/song_records",
+    "star/song_records", "star/song_records_analyze",
     "star/artist_remove_restaged", "star/artist",
     "star/song_remove_restaged", "star/song",
     "star/newer_user_events", "star/newer_user_events_analyze",
@@ -36,9 +36,19 @@ TRANSFORM_STEPS = (
     "star/songplay_source_earlier", "star/songplay_earlier",
     "star/songplay_source", "star/songplay_source_analyze",
     "star/play_matches_clear", "star/play_matches", "star/play_matches_analyze",
-    "star/songplay_rematch", "star/songplay",
+    "star/songplay_rematch", "star/songplay", "star/songplay_analyze",
     "star/time_remove_unused", "star/time",
 )
+
+# The steps that each fill one table, and the table: it is empty on a first load and after a
+# full refresh, when PostgreSQL builds its indexes after the insert instead of row by row
+# (PostgresWarehouse.run_step).
+TABLE_FILLED_BY = {
+    "star/user_level_events": "user_level_events",
+    "star/songplay_source": "songplay_source",
+    "star/songplay": "songplay",
+    "star/time": "time",
+}
 
 
 def quote_literal(value: str) -> str:

@@ -35,7 +35,7 @@ def transform_star(runtime: Runtime, loaded: DiscoveredSources, staged: list[Sta
                 warehouse.run(cur, "refresh/clear_star")
             for name in TRANSFORM_STEPS:
                 started = time.perf_counter()
-                rows = warehouse.run(cur, name)
+                rows = warehouse.run_step(cur, name)
                 seconds = time.perf_counter() - started
                 steps[name.split("/")[-1]] = {"rows": rows, "seconds": seconds}
                 logger.info("%s: %d rows in %.2fs", name, rows, seconds)

@@ -77,6 +77,12 @@ def test_the_dry_run_lists_the_statements_a_real_run_sends_in_its_order(
                                   "--dry-run"))
     sent = statements(sql_log.read_text(encoding="utf-8"))
 
+    # what the catalog answers (the indexes a first load drops and builds again) only a real
+    # run can know: the dry run says where they go, and the real run must send them there
+    assert any(entry.startswith("-- bulk/drop_indexes") and "DROP CONSTRAINT songplay_pkey" in entry
+               for entry in sent)
+    generated = re.compile(r"(-- bulk/(?:drop|build)_indexes \(connection \d+\)).*", re.DOTALL)
+    planned, sent = ([generated.sub(r"\1", entry) for entry in entries] for entries in (planned, sent))
     assert len(sent) > 60 and any("COPY staging_events" in s for s in sent)
     assert planned == sent
 

@@ -41,7 +41,7 @@ def load(url: str, schema: str, batches: list[list[dict]]) -> PostgresWarehouse:
                             [tuple(event.get(c) for c in COLUMNS) for event in batch],
                             label="test/stage")
             for step in TRANSFORM_STEPS:
-                warehouse.run(cur, step)
+                warehouse.run_step(cur, step)
     return warehouse
 
 

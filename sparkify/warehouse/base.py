@@ -144,6 +144,10 @@ class Warehouse(ABC):
         log.debug("%s: %s rows in %.2fs", name, rows, time.perf_counter() - started)
         return rows
 
+    def run_step(self, cur: Cursor, name: str) -> int:
+        """One step of the transform (TRANSFORM_STEPS); an engine may do more around it."""
+        return self.run(cur, name)
+
     def query(self, name: str, **fill: str) -> list[tuple]:
         """The rows of the read-only statement file `name`, on a connection of its own."""
         with self.transaction() as cur:

@@ -336,6 +336,12 @@ WHERE NOT EXISTS (
       AND COALESCE(kept.year, -1) = COALESCE(staged_records.year, -1)
 );
 
+-- star/song_records_analyze (connection 6)
+-- Filled just now and read by star/play_matches: without statistics, a first load's planner
+-- guessed 6,105 rows twice as wide and sorted 792,768 plays for a merge join (2.1 s where
+-- the hash join takes 1.2 s at 1M events).
+ANALYZE song_records;
+
 -- star/artist_remove_restaged (connection 6)
 -- Artists staged now are rebuilt below from all their kept records.
 DELETE FROM artist
@@ -538,6 +544,44 @@ SELECT
     session_id
 FROM newer_user_events;
 
+-- bulk/is_empty (connection 6)
+-- Is the table empty (a first load, or a full refresh that truncated it)?
+SELECT NOT EXISTS (SELECT 1 FROM "user_level_events");
+
+-- bulk/table_indexes (connection 6)
+-- The indexes of a table, as one statement that drops them all and one that builds them again
+-- from their definitions in the catalog (as sql/postgres/ddl/ made them). A primary key or
+-- unique constraint is dropped and added back as a constraint: its index alone cannot be.
+WITH table_indexes AS (
+    SELECT
+        indexes.indexrelid,
+        CASE
+            WHEN constraints.conname IS NULL
+                THEN format('DROP INDEX %s', indexes.indexrelid::regclass)
+            ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', indexes.indrelid::regclass,
+                        constraints.conname)
+        END AS drop_statement,
+        CASE
+            WHEN constraints.conname IS NULL
+                THEN pg_get_indexdef(indexes.indexrelid)
+            ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', indexes.indrelid::regclass,
+                        constraints.conname, pg_get_constraintdef(constraints.oid))
+        END AS build_statement
+    FROM pg_index AS indexes
+    LEFT JOIN pg_constraint AS constraints
+        ON constraints.conindid = indexes.indexrelid
+       AND constraints.contype IN ('p', 'u')
+    WHERE indexes.indrelid = '"user_level_events"'::regclass
+)
+
+SELECT
+    string_agg(drop_statement, '; ' ORDER BY indexrelid) AS drop_statements,
+    string_agg(build_statement, '; ' ORDER BY indexrelid) AS build_statements
+FROM table_indexes;
+
+-- bulk/drop_indexes (connection 6)
+-- (dry run) DROP each index of the table, as the catalog has it;
+
 -- star/user_level_events (connection 6)
 -- Keep every distinct event of a staged user that names a level, unless already kept. In key
 -- order: the primary key's index then grows at its end, which at 1M events took 2.3-3.8 s
@@ -579,6 +623,9 @@ ORDER BY
     staged_level_events.item_key,
     staged_level_events.session_key,
     staged_level_events.level;
+
+-- bulk/build_indexes (connection 6)
+-- (dry run) CREATE each index of the table again, as it was;
 
 -- star/user_level_events_analyze (connection 6)
 -- Filled just above in this transaction (no automatic ANALYZE sees it); the level history
@@ -833,6 +880,44 @@ WHERE songplay.user_id = earlier_copies.user_id
   AND COALESCE(songplay.session_id, -1) = earlier_copies.session_key
   AND COALESCE(songplay.item_in_session, -1) = earlier_copies.item_key;
 
+-- bulk/is_empty (connection 6)
+-- Is the table empty (a first load, or a full refresh that truncated it)?
+SELECT NOT EXISTS (SELECT 1 FROM "songplay_source");
+
+-- bulk/table_indexes (connection 6)
+-- The indexes of a table, as one statement that drops them all and one that builds them again
+-- from their definitions in the catalog (as sql/postgres/ddl/ made them). A primary key or
+-- unique constraint is dropped and added back as a constraint: its index alone cannot be.
+WITH table_indexes AS (
+    SELECT
+        indexes.indexrelid,
+        CASE
+            WHEN constraints.conname IS NULL
+                THEN format('DROP INDEX %s', indexes.indexrelid::regclass)
+            ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', indexes.indrelid::regclass,
+                        constraints.conname)
+        END AS drop_statement,
+        CASE
+            WHEN constraints.conname IS NULL
+                THEN pg_get_indexdef(indexes.indexrelid)
+            ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', indexes.indrelid::regclass,
+                        constraints.conname, pg_get_constraintdef(constraints.oid))
+        END AS build_statement
+    FROM pg_index AS indexes
+    LEFT JOIN pg_constraint AS constraints
+        ON constraints.conindid = indexes.indexrelid
+       AND constraints.contype IN ('p', 'u')
+    WHERE indexes.indrelid = '"songplay_source"'::regclass
+)
+
+SELECT
+    string_agg(drop_statement, '; ' ORDER BY indexrelid) AS drop_statements,
+    string_agg(build_statement, '; ' ORDER BY indexrelid) AS build_statements
+FROM table_indexes;
+
+-- bulk/drop_indexes (connection 6)
+-- (dry run) DROP each index of the table, as the catalog has it;
+
 -- star/songplay_source (connection 6)
 -- Remember what every new play asked for, for matching now and when songs arrive later.
 INSERT INTO songplay_source (user_id, session_key, item_key, song, artist, length)
@@ -851,6 +936,9 @@ WHERE NOT EXISTS (
       AND kept.session_key = staged_plays.session_key
       AND kept.item_key = staged_plays.item_key
 );
+
+-- bulk/build_indexes (connection 6)
+-- (dry run) CREATE each index of the table again, as it was;
 
 -- star/songplay_source_analyze (connection 6)
 -- Filled just above in this transaction, where no automatic ANALYZE can see it: without
@@ -995,6 +1083,44 @@ WHERE songplay.user_id = rematched.user_id
   AND (COALESCE(songplay.song_id, '') <> COALESCE(rematched.song_id, '')
        OR COALESCE(songplay.artist_id, '') <> COALESCE(rematched.artist_id, ''));
 
+-- bulk/is_empty (connection 6)
+-- Is the table empty (a first load, or a full refresh that truncated it)?
+SELECT NOT EXISTS (SELECT 1 FROM "songplay");
+
+-- bulk/table_indexes (connection 6)
+-- The indexes of a table, as one statement that drops them all and one that builds them again
+-- from their definitions in the catalog (as sql/postgres/ddl/ made them). A primary key or
+-- unique constraint is dropped and added back as a constraint: its index alone cannot be.
+WITH table_indexes AS (
+    SELECT
+        indexes.indexrelid,
+        CASE
+            WHEN constraints.conname IS NULL
+                THEN format('DROP INDEX %s', indexes.indexrelid::regclass)
+            ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', indexes.indrelid::regclass,
+                        constraints.conname)
+        END AS drop_statement,
+        CASE
+            WHEN constraints.conname IS NULL
+                THEN pg_get_indexdef(indexes.indexrelid)
+            ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', indexes.indrelid::regclass,
+                        constraints.conname, pg_get_constraintdef(constraints.oid))
+        END AS build_statement
+    FROM pg_index AS indexes
+    LEFT JOIN pg_constraint AS constraints
+        ON constraints.conindid = indexes.indexrelid
+       AND constraints.contype IN ('p', 'u')
+    WHERE indexes.indrelid = '"songplay"'::regclass
+)
+
+SELECT
+    string_agg(drop_statement, '; ' ORDER BY indexrelid) AS drop_statements,
+    string_agg(build_statement, '; ' ORDER BY indexrelid) AS build_statements
+FROM table_indexes;
+
+-- bulk/drop_indexes (connection 6)
+-- (dry run) DROP each index of the table, as the catalog has it;
+
 -- star/songplay (connection 6)
 -- Only plays not loaded before: a rerun adds nothing and keeps every songplay_id.
 INSERT INTO songplay (
@@ -1032,12 +1158,59 @@ LEFT JOIN song
     ON song.song_id = play_matches.song_id
 ORDER BY new_plays.start_time, new_plays.user_id, new_plays.session_key, new_plays.item_key;
 
+-- bulk/build_indexes (connection 6)
+-- (dry run) CREATE each index of the table again, as it was;
+
+-- star/songplay_analyze (connection 6)
+-- Filled just now and read by star/time: without statistics, a first load's planner expected
+-- 200 distinct start times and spilled its hash aggregate to disk (2.6 s where reading the
+-- start_time index in order takes 1.5 s at 1M events).
+ANALYZE songplay;
+
 -- star/time_remove_unused (connection 6)
 -- time holds one row per start_time of songplay: a time a play left for an earlier copy goes
 -- when no other play has it.
 DELETE FROM time
 WHERE start_time IN (SELECT replaced_start_time FROM earlier_copies)
   AND NOT EXISTS (SELECT 1 FROM songplay WHERE songplay.start_time = time.start_time);
+
+-- bulk/is_empty (connection 6)
+-- Is the table empty (a first load, or a full refresh that truncated it)?
+SELECT NOT EXISTS (SELECT 1 FROM "time");
+
+-- bulk/table_indexes (connection 6)
+-- The indexes of a table, as one statement that drops them all and one that builds them again
+-- from their definitions in the catalog (as sql/postgres/ddl/ made them). A primary key or
+-- unique constraint is dropped and added back as a constraint: its index alone cannot be.
+WITH table_indexes AS (
+    SELECT
+        indexes.indexrelid,
+        CASE
+            WHEN constraints.conname IS NULL
+                THEN format('DROP INDEX %s', indexes.indexrelid::regclass)
+            ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', indexes.indrelid::regclass,
+                        constraints.conname)
+        END AS drop_statement,
+        CASE
+            WHEN constraints.conname IS NULL
+                THEN pg_get_indexdef(indexes.indexrelid)
+            ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', indexes.indrelid::regclass,
+                        constraints.conname, pg_get_constraintdef(constraints.oid))
+        END AS build_statement
+    FROM pg_index AS indexes
+    LEFT JOIN pg_constraint AS constraints
+        ON constraints.conindid = indexes.indexrelid
+       AND constraints.contype IN ('p', 'u')
+    WHERE indexes.indrelid = '"time"'::regclass
+)
+
+SELECT
+    string_agg(drop_statement, '; ' ORDER BY indexrelid) AS drop_statements,
+    string_agg(build_statement, '; ' ORDER BY indexrelid) AS build_statements
+FROM table_indexes;
+
+-- bulk/drop_indexes (connection 6)
+-- (dry run) DROP each index of the table, as the catalog has it;
 
 -- star/time (connection 6)
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
@@ -1065,6 +1238,9 @@ SELECT
     CAST(EXTRACT(YEAR FROM start_time) AS SMALLINT) AS year,
     CAST(EXTRACT(DOW FROM start_time) AS SMALLINT) AS weekday
 FROM new_play_times;
+
+-- bulk/build_indexes (connection 6)
+-- (dry run) CREATE each index of the table again, as it was;
 
 -- ledger/forget_objects (connection 6; parameters: 5 values)
 -- Objects loaded again (changed since their last load) replace their ledger rows.

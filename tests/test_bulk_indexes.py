@@ -1,0 +1,101 @@
+"""A step that fills an empty table builds its indexes after the insert (PostgreSQL only):
+the tables end with the indexes their DDL made, keys still enforced, and a failed transform
+leaves them as they were. Real transform statements on a real PostgreSQL, without Prefect."""
+
+from __future__ import annotations
+
+import shutil
+
+import psycopg2
+import pytest
+
+from sparkify.errors import WarehouseError
+from sparkify.sqllib import SQL_ROOT, TABLE_FILLED_BY, TRANSFORM_STEPS, SqlLibrary
+from sparkify.warehouse.postgres import PostgresWarehouse
+from tests.conftest import query
+from tests.test_level_history import COLUMNS, staged_event
+
+INDEXES = "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' " \
+          "AND tablename = ANY(%s) ORDER BY tablename, indexname"
+TABLES = sorted(TABLE_FILLED_BY.values())
+
+
+def stage_and_transform(warehouse: PostgresWarehouse, events: list[dict], *,
+                        fail_after: str | None = None) -> None:
+    with warehouse.transaction() as cur:
+        warehouse.run(cur, "staging/clear_staging_events")
+        cur.insert_rows(f"INSERT INTO staging_events ({', '.join(COLUMNS)}) VALUES %s",
+                        [tuple(event.get(c) for c in COLUMNS) for event in events],
+                        label="test/stage")
+        for step in TRANSFORM_STEPS:
+            warehouse.run_step(cur, step)
+            if step == fail_after:
+                raise WarehouseError(f"failed on purpose after {step}")
+
+
+def plays(count: int, start: int = 0) -> list[dict]:
+    return [staged_event("7", 1541030400000 + n * 1000, n, "free", page="NextSong")
+            for n in range(start, start + count)]
+
+
+def test_a_first_load_ends_with_the_indexes_the_ddl_made(warehouse_url):
+    warehouse = PostgresWarehouse(warehouse_url)
+    warehouse.create_tables()
+    made = query(warehouse_url, INDEXES, (TABLES,))
+    assert {name for _, name, _ in made} >= {"songplay_pkey", "songplay_play_key",
+                                              "songplay_start_time", "time_pkey"}
+
+    stage_and_transform(warehouse, plays(50))
+
+    assert query(warehouse_url, INDEXES, (TABLES,)) == made
+    assert query(warehouse_url, "SELECT COUNT(*) FROM songplay") == [(50,)]
+    with pytest.raises(psycopg2.errors.UniqueViolation):  # the play key still holds
+        query(warehouse_url, "INSERT INTO songplay (start_time, user_id, session_id, "
+                             "item_in_session) SELECT start_time, user_id, session_id, "
+                             "item_in_session FROM songplay LIMIT 1")
+
+
+def test_a_later_load_keeps_the_indexes_up_row_by_row(warehouse_url):
+    """Only an empty table is loaded without its indexes: the second load finds them there."""
+    warehouse = PostgresWarehouse(warehouse_url)
+    warehouse.create_tables()
+    stage_and_transform(warehouse, plays(50))
+    made = query(warehouse_url, INDEXES, (TABLES,))
+    with warehouse.transaction() as cur:
+        assert not warehouse._is_empty(cur, "songplay")
+
+    stage_and_transform(warehouse, plays(50, start=25))
+
+    assert query(warehouse_url, INDEXES, (TABLES,)) == made
+    assert query(warehouse_url, "SELECT COUNT(*), COUNT(DISTINCT songplay_id) FROM songplay") \
+        == [(75, 75)]
+
+
+def test_a_transform_that_fails_without_the_indexes_leaves_them_as_they_were(
+        warehouse_url, tmp_path):
+    """songplay's insert fails while its indexes are dropped: all of it is rolled back."""
+    warehouse = PostgresWarehouse(warehouse_url)
+    warehouse.create_tables()
+    made = query(warehouse_url, INDEXES, (TABLES,))
+    shutil.copytree(SQL_ROOT, tmp_path / "sql")
+    (tmp_path / "sql" / "star" / "songplay.sql").write_text(
+        "INSERT INTO songplay (start_time, user_id) SELECT NULL, NULL")  # breaks NOT NULL
+    warehouse.sql = SqlLibrary("postgres", tmp_path / "sql")
+
+    with pytest.raises(WarehouseError, match=r"star/songplay.sql failed: .*null value"):
+        stage_and_transform(warehouse, plays(20))
+
+    assert query(warehouse_url, INDEXES, (TABLES,)) == made
+    assert query(warehouse_url, "SELECT COUNT(*) FROM songplay_source") == [(0,)]
+
+
+def test_a_step_that_fails_after_the_indexes_are_built_again_rolls_back_too(warehouse_url):
+    warehouse = PostgresWarehouse(warehouse_url)
+    warehouse.create_tables()
+    made = query(warehouse_url, INDEXES, (TABLES,))
+
+    with pytest.raises(WarehouseError, match="on purpose"):
+        stage_and_transform(warehouse, plays(20), fail_after="star/time")
+
+    assert query(warehouse_url, INDEXES, (TABLES,)) == made
+    assert query(warehouse_url, "SELECT COUNT(*) FROM songplay") == [(0,)]
