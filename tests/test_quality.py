@@ -351,7 +351,28 @@ def test_a_custom_sql_rule_counts_its_rows_with_one_query(gate, clean):
     outcome = next(o for o in report.outcomes if o.label == rule)
     assert outcome.expectation == "expect_no_unexpected_rows"
     assert outcome.observed == "3 unexpected rows"
+    # once for the verdict, once more for the details of a checkpoint that did not pass
+    assert sum("page = 'NextSong'" in s for s in statements) == 2
+
+
+def test_a_passing_checkpoint_runs_once_and_samples_no_values(gate, clean):
+    """The verdict alone: one query per rule, and none of GX's samples of unexpected values."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        report = gate.run("staging")
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert report.success and report.outcomes
     assert sum("page = 'NextSong'" in s for s in statements) == 1
+    assert not [s for s in statements if "AS unexpected_values" in s]
 
 
 def test_a_missing_table_is_one_clear_error(new_database, tmp_path):

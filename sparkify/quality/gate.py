@@ -26,8 +26,13 @@ _IMPORT_LOCK = threading.Lock()
 DATA_DOCS_DIR = STATE_DIR / "data_docs"
 DATA_SOURCE_NAME = "sparkify_warehouse"
 DOCS_SITE_NAME = "sparkify"
-# SUMMARY: counts and a sample of unexpected values, without fetching every failing row.
-RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
+# A checkpoint first runs for its verdict alone (BOOLEAN_ONLY): GX then skips the query per
+# expectation that samples unexpected values, a scan of the table even when it finds none
+# (at 1M events the warehouse checkpoint took 3.1-3.3 s this way, 4.9-5.1 s with SUMMARY).
+# Only when something did not pass does it run again with SUMMARY: counts and a sample of
+# unexpected values for the messages, without fetching every failing row.
+VERDICT_FORMAT = {"result_format": "BOOLEAN_ONLY"}
+DETAILED_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 5}
 
 
 def import_great_expectations():
@@ -86,7 +91,7 @@ class QualityGate:
         self._suites: dict[str, Any] = {}
         self._tables: dict[str, str] = {}  # suite name -> table
         self._positions: dict[str, int] = {}  # expectation id -> its place in the suite file
-        self._checkpoints: dict[str, tuple[Any, CheckpointFile]] = {}
+        self._checkpoints: dict[tuple[str, bool], tuple[Any, CheckpointFile]] = {}
         self._unpublished: list[Any] = []  # GX identifiers of results and suites not in the docs
 
     def __repr__(self) -> str:
@@ -99,12 +104,10 @@ class QualityGate:
     def run(self, checkpoint: str) -> QualityReport:
         """Run one checkpoint on the tables as they are now; failures are in the report."""
         started = time.perf_counter()
-        gx_checkpoint, spec = self._checkpoint(checkpoint)
-        try:
-            result = gx_checkpoint.run()
-        except Exception as exc:
-            raise WarehouseError(f"quality checkpoint '{checkpoint}' could not run on "
-                                 f"{self.target.describe()}: {_first_line(exc)}") from exc
+        result = self._run_checkpoint(checkpoint, detailed=False)
+        if not result.success:
+            result = self._run_checkpoint(checkpoint, detailed=True)
+        spec = self._checkpoints[checkpoint, True][1]
         results = sorted(  # in the order of the checkpoint and suite files, for reviewers
             ((suite_result.suite_name, expectation_result)
              for suite_result in result.run_results.values()
@@ -115,6 +118,14 @@ class QualityGate:
         self._note_unpublished(result)
         docs = str(self.data_docs_index) if self.data_docs_dir else None
         return QualityReport(checkpoint, outcomes, time.perf_counter() - started, docs)
+
+    def _run_checkpoint(self, checkpoint: str, *, detailed: bool):
+        gx_checkpoint, _ = self._checkpoint(checkpoint, detailed)
+        try:
+            return gx_checkpoint.run()
+        except Exception as exc:
+            raise WarehouseError(f"quality checkpoint '{checkpoint}' could not run on "
+                                 f"{self.target.describe()}: {_first_line(exc)}") from exc
 
     def publish_docs(self) -> str | None:
         """Build the Data Docs of the checkpoints run since the last call; the index page."""
@@ -154,17 +165,21 @@ class QualityGate:
 
     # -- building the GX objects ------------------------------------------------------------
 
-    def _checkpoint(self, name: str):
-        if name not in self._checkpoints:
+    def _checkpoint(self, name: str, detailed: bool):
+        """The GX checkpoint of `name` with the results in detail or the verdict alone; both
+        share the validation definitions."""
+        if (name, detailed) not in self._checkpoints:
             gx = import_great_expectations()
             spec = CheckpointFile.load(self.expectations_dir / "checkpoints" / f"{name}.yml")
             context = self._ensure_context()
             validations = [self._validation(name, suite) for suite in spec.suites]
-            gx_checkpoint = context.checkpoints.add(gx.Checkpoint(
-                name=name, validation_definitions=validations, actions=[],
-                result_format=RESULT_FORMAT))
-            self._checkpoints[name] = (gx_checkpoint, spec)
-        return self._checkpoints[name]
+            for detail, result_format in ((True, DETAILED_FORMAT), (False, VERDICT_FORMAT)):
+                gx_checkpoint = context.checkpoints.add(gx.Checkpoint(
+                    name=f"{name}.detailed" if detail else name,
+                    validation_definitions=validations, actions=[],
+                    result_format=result_format))
+                self._checkpoints[name, detail] = (gx_checkpoint, spec)
+        return self._checkpoints[name, detailed]
 
     def _validation(self, checkpoint: str, suite_name: str):
         import great_expectations as gx
