@@ -16,8 +16,11 @@ A plain GET of an object (path-style, no query, range, condition or checksum ask
 object of an unversioned bucket) is answered from moto's backend with the headers moto's own
 handler gives it (`FakeKey.response_dict`, metadata, `Accept-Ranges`, a request id), without
 the WSGI round trip, moto's dispatch and its per-request parsing: 2.2-2.5 ms of the emulator's
-CPU per GET that way, 0.34-0.42 ms so (`make bench-gets`). Every other request, a missing key
-and an unsigned one included, goes to moto.
+CPU per GET that way, 0.34-0.42 ms so (`make bench-gets`). A plain ListObjectsV2 (a prefix,
+continuation tokens, pages, URL-encoded keys: what boto3's paginator asks) is listed by moto's
+backend, with its tokens, and its XML is written here: 9,801 keys in 0.8 s where moto's generic
+serializer took 1.8-2.0 s. Every other request, a missing key and an unsigned one included,
+goes to moto.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import secrets
 import string
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, quote
+from xml.sax.saxutils import escape
 
 import uvicorn
 from a2wsgi import WSGIMiddleware
@@ -68,17 +73,82 @@ LOOPBACK_HOSTS = (b"127.0.0.1", b"localhost", b"[::1]")  # no bucket in the host
 
 def plain_object(scope) -> tuple[str, str] | None:
     """(bucket, key) of a plain path-style GET, else None."""
-    if scope["method"] != "GET" or scope.get("query_string"):
-        return None
-    signed = False
-    for name, value in scope["headers"]:
-        if name in NOT_PLAIN or (name == b"host" and value.rsplit(b":", 1)[0] not in LOOPBACK_HOSTS):
-            return None
-        signed = signed or (name == b"authorization" and value.startswith(b"AWS4-HMAC-SHA256 "))
-    if not signed:  # moto refuses it (403)
+    if scope.get("query_string") or not _plain_get(scope):
         return None
     bucket, _, key = scope["path"].lstrip("/").partition("/")
     return (bucket, key) if bucket and key else None
+
+
+def _plain_get(scope) -> bool:
+    """A signed path-style GET without any header that asks for more than the object."""
+    if scope["method"] != "GET":
+        return False
+    signed = False
+    for name, value in scope["headers"]:
+        if name in NOT_PLAIN or (name == b"host" and value.rsplit(b":", 1)[0] not in LOOPBACK_HOSTS):
+            return False
+        signed = signed or (name == b"authorization" and value.startswith(b"AWS4-HMAC-SHA256 "))
+    return signed  # moto refuses an unsigned one (403)
+
+
+LISTING_PARAMETERS = frozenset({"list-type", "prefix", "continuation-token", "max-keys",
+                                "encoding-type"})
+
+
+def plain_listing(scope) -> tuple[str, dict[str, str]] | None:
+    """(bucket, parameters) of a plain path-style ListObjectsV2 (boto3's paginator sends
+    prefix, continuation-token and encoding-type=url), else None."""
+    raw_query = scope.get("query_string", b"")
+    if not _plain_get(scope) or not raw_query.isascii() or b"+" in raw_query:  # "+": moto's own way
+        return None
+    query = parse_qs(raw_query.decode(), keep_blank_values=True)
+    if any(len(values) != 1 for values in query.values()) or not set(query) <= LISTING_PARAMETERS:
+        return None
+    parameters = {name: values[0] for name, values in query.items()}
+    bucket = scope["path"].strip("/")
+    if parameters.get("list-type") != "2" or not bucket or "/" in bucket \
+            or parameters.get("encoding-type", "url") != "url" \
+            or not parameters.get("max-keys", "1000").isdigit():
+        return None
+    return bucket, parameters
+
+
+def listing_body(bucket_name: str, parameters: dict[str, str]) -> bytes | None:
+    """moto's ListObjectsV2 answer, its keys listed by moto's backend, the XML written here:
+    moto's generic serializer took 0.3 s a page of 1,000 keys. None: moto answers."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import FakeBucket, FakeKey, s3_backends
+
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    bucket = backend.buckets.get(bucket_name)
+    token = parameters.get("continuation-token")
+    if type(bucket) is not FakeBucket or (token is not None and token not in backend._pagination_tokens):
+        return None
+    encoding = parameters.get("encoding-type")
+    prefix, max_keys = parameters.get("prefix"), int(parameters.get("max-keys", "1000"))
+    keys, truncated, next_token = backend.list_objects_v2(bucket, prefix, None, token, None, max_keys)
+    if not all(isinstance(key, FakeKey) for key in keys):
+        return None
+
+    def element(name: str, value) -> str:
+        text = escape(str(value))
+        return f"<{name}>{text}</{name}>" if text else f"<{name}/>"
+
+    contents = "".join(
+        "<Contents>" + element("Key", key.safe_name(encoding))
+        + element("LastModified", key.last_modified_ISO8601) + element("ETag", key.etag)
+        + (element("ChecksumAlgorithm", key.checksum_algorithm) if key.checksum_algorithm else "")
+        + element("Size", key.size) + element("StorageClass", key.storage_class) + "</Contents>"
+        for key in keys)
+    shown_prefix = (quote(prefix) if prefix else "") if encoding == "url" else (prefix or "")
+    return ('<?xml version="1.0" encoding="utf-8"?>\n'
+            '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            + element("IsTruncated", "true" if truncated else "false") + contents
+            + element("Name", bucket.name) + element("Prefix", shown_prefix)
+            + element("MaxKeys", max_keys) + (element("EncodingType", encoding) if encoding else "")
+            + element("KeyCount", len(keys))
+            + (element("NextContinuationToken", next_token) if next_token else "")
+            + "</ListBucketResult>").encode()
 
 
 def stored_object(bucket: str, key: str):
@@ -123,6 +193,11 @@ class SeedRoute:
             await self._seed(receive, send)
         elif (wanted := plain_object(scope)) and (found := stored_object(*wanted)) is not None:
             headers, body = object_response(found)
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        elif (wanted := plain_listing(scope)) and (body := listing_body(*wanted)) is not None:
+            headers = [(b"content-type", b"application/xml"), (b"server", b"amazon.com"),
+                       (b"x-amzn-requestid", request_id().encode())]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": body})
         else:
