@@ -228,7 +228,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     app = SeedRoute(WSGIMiddleware(create_backend_app("s3"), workers=REQUEST_THREADS))
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+    uvicorn.run(app, host=args.host, port=args.port, http="httptools", log_level="warning",
+                access_log=False,
                 timeout_graceful_shutdown=1)
     return 0
 
