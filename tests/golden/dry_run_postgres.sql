@@ -1277,76 +1277,20 @@ COMMIT; -- connection 6
 
 -- check warehouse: the Great Expectations checkpoint 'warehouse', 48 expectations on songplay, users, song, artist, time, user_level_history (read-only queries GX generates; not run on a dry run)
 
+-- ---- beside the transaction above, on another thread ----
+
 -- session/search_path (connection 7)
 -- Every connection first names the schema that holds the pipeline's tables.
 SET search_path TO "public";
 
 COMMIT; -- connection 7
 
--- report/row_count (connection 7)
-SELECT COUNT(*) FROM "staging_events";
-
--- report/row_count (connection 7)
-SELECT COUNT(*) FROM "staging_songs";
-
--- report/row_count (connection 7)
-SELECT COUNT(*) FROM "songplay";
-
--- report/row_count (connection 7)
-SELECT COUNT(*) FROM "users";
-
--- report/row_count (connection 7)
-SELECT COUNT(*) FROM "song";
-
--- report/row_count (connection 7)
-SELECT COUNT(*) FROM "artist";
-
--- report/row_count (connection 7)
-SELECT COUNT(*) FROM "time";
-
--- report/row_count (connection 7)
-SELECT COUNT(*) FROM "user_level_history";
-
--- report/row_count (connection 7)
-SELECT COUNT(*) FROM "load_errors";
-
-COMMIT; -- connection 7
-
--- session/search_path (connection 8)
--- Every connection first names the schema that holds the pipeline's tables.
-SET search_path TO "public";
-
-COMMIT; -- connection 8
-
--- analytics/matched_share (connection 8)
--- How many plays were matched to a song, of all plays, and their share.
-WITH play_counts AS (
-    SELECT
-        COUNT(song_id) AS matched_plays,
-        COUNT(*) AS plays
-    FROM songplay
-)
-
-SELECT
-    matched_plays,
-    plays,
-    CAST(matched_plays AS DOUBLE PRECISION) / NULLIF(plays, 0) AS share_matched
-FROM play_counts;
-
-COMMIT; -- connection 8
-
--- session/search_path (connection 9)
--- Every connection first names the schema that holds the pipeline's tables.
-SET search_path TO "public";
-
-COMMIT; -- connection 9
-
--- session/read_only_snapshot (connection 9)
+-- session/read_only_snapshot (connection 7)
 -- The report's queries read one snapshot of the warehouse, even while a load commits: on
 -- PostgreSQL a REPEATABLE READ transaction (Redshift runs every transaction on one snapshot).
 SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
 
--- analytics/time_range (connection 9)
+-- analytics/time_range (connection 7)
 -- The time the plays cover: first and last play, and the days with at least one play.
 SELECT
     MIN(start_time) AS first_play_at,
@@ -1354,7 +1298,7 @@ SELECT
     COUNT(DISTINCT CAST(start_time AS DATE)) AS days_with_plays
 FROM songplay;
 
--- analytics/plays_by_hour (connection 9)
+-- analytics/plays_by_hour (connection 7)
 -- Plays per hour of the day (UTC); hours without plays are absent.
 SELECT
     time.hour,
@@ -1365,7 +1309,7 @@ INNER JOIN time
 GROUP BY time.hour
 ORDER BY time.hour;
 
--- analytics/plays_by_weekday (connection 9)
+-- analytics/plays_by_weekday (connection 7)
 -- Plays per day of the week (0 = Sunday, UTC); weekdays without plays are absent.
 SELECT
     time.weekday,
@@ -1376,7 +1320,7 @@ INNER JOIN time
 GROUP BY time.weekday
 ORDER BY time.weekday;
 
--- analytics/plays_per_day (connection 9)
+-- analytics/plays_per_day (connection 7)
 -- Plays per calendar day (UTC); days without plays are absent.
 WITH play_dates AS (
     SELECT CAST(start_time AS DATE) AS play_date
@@ -1390,7 +1334,7 @@ FROM play_dates
 GROUP BY play_date
 ORDER BY play_date;
 
--- analytics/top_songs (connection 9)
+-- analytics/top_songs (connection 7)
 -- The ten songs played most (plays matched to a song); ties by title, then song_id.
 WITH plays_per_song AS (
     SELECT
@@ -1414,7 +1358,7 @@ LEFT JOIN artist
 ORDER BY plays_per_song.plays DESC, song.title, song.song_id
 LIMIT 10;
 
--- analytics/top_artists (connection 9)
+-- analytics/top_artists (connection 7)
 -- The ten artists played most (plays matched to a song); ties by name, then artist_id.
 WITH plays_per_artist AS (
     SELECT
@@ -1435,7 +1379,7 @@ INNER JOIN artist
 ORDER BY plays_per_artist.plays DESC, artist.name, artist.artist_id
 LIMIT 10;
 
--- analytics/free_vs_paid (connection 9)
+-- analytics/free_vs_paid (connection 7)
 -- Free and paid: users by their current level (users.level), plays by the level the user had
 -- when playing (songplay.level), and each level's share of all plays. A missing level counts
 -- as 'unknown', so that the shares add up to 1.
@@ -1481,7 +1425,7 @@ SELECT
 FROM level_figures
 ORDER BY level;
 
--- analytics/level_changes_per_day (connection 9)
+-- analytics/level_changes_per_day (connection 7)
 -- Upgrades (free to paid) and downgrades (paid to free) per day (UTC), from the periods of
 -- user_level_history: a user's first period is no change. Days without a change are absent.
 WITH periods AS (
@@ -1510,7 +1454,7 @@ FROM changes
 GROUP BY change_date
 ORDER BY change_date;
 
--- analytics/sessions_per_user (connection 9)
+-- analytics/sessions_per_user (connection 7)
 -- How many sessions users play in: users per bucket of sessions (1, 2-3, 4-7, ... 256+). A
 -- session is a user's session_id with at least one play.
 WITH sessions_of_users AS (
@@ -1546,7 +1490,7 @@ FROM bucketed_users
 GROUP BY from_sessions
 ORDER BY from_sessions;
 
--- analytics/songs_per_session (connection 9)
+-- analytics/songs_per_session (connection 7)
 -- How many songs a session holds: sessions per bucket of plays (1, 2-3, 4-7, ... 256+). A
 -- session is a user's session_id with at least one play.
 WITH plays_of_sessions AS (
@@ -1583,7 +1527,7 @@ FROM bucketed_sessions
 GROUP BY from_plays
 ORDER BY from_plays;
 
--- analytics/plays_by_location (connection 9)
+-- analytics/plays_by_location (connection 7)
 -- The ten locations with the most plays (the location the event gave); plays without one
 -- count as one more location, NULL. Ties by name.
 SELECT
@@ -1594,7 +1538,7 @@ GROUP BY location
 ORDER BY plays DESC, location NULLS LAST
 LIMIT 10;
 
--- analytics/matched_share (connection 9)
+-- analytics/matched_share (connection 7)
 -- How many plays were matched to a song, of all plays, and their share.
 WITH play_counts AS (
     SELECT
@@ -1609,7 +1553,7 @@ SELECT
     CAST(matched_plays AS DOUBLE PRECISION) / NULLIF(plays, 0) AS share_matched
 FROM play_counts;
 
--- analytics/top_unmatched_titles (connection 9)
+-- analytics/top_unmatched_titles (connection 7)
 -- The ten titles played most that match no song, with the artist the event named: what the
 -- song catalogue lacks. songplay_source keeps what each play asked for.
 WITH unmatched_plays AS (
@@ -1632,6 +1576,66 @@ FROM unmatched_plays
 GROUP BY title, artist_name
 ORDER BY plays DESC, title NULLS LAST, artist_name NULLS LAST
 LIMIT 10;
+
+COMMIT; -- connection 7
+
+-- ---- end of the work beside it ----
+
+-- session/search_path (connection 8)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 8
+
+-- report/row_count (connection 8)
+SELECT COUNT(*) FROM "staging_events";
+
+-- report/row_count (connection 8)
+SELECT COUNT(*) FROM "staging_songs";
+
+-- report/row_count (connection 8)
+SELECT COUNT(*) FROM "songplay";
+
+-- report/row_count (connection 8)
+SELECT COUNT(*) FROM "users";
+
+-- report/row_count (connection 8)
+SELECT COUNT(*) FROM "song";
+
+-- report/row_count (connection 8)
+SELECT COUNT(*) FROM "artist";
+
+-- report/row_count (connection 8)
+SELECT COUNT(*) FROM "time";
+
+-- report/row_count (connection 8)
+SELECT COUNT(*) FROM "user_level_history";
+
+-- report/row_count (connection 8)
+SELECT COUNT(*) FROM "load_errors";
+
+COMMIT; -- connection 8
+
+-- session/search_path (connection 9)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 9
+
+-- analytics/matched_share (connection 9)
+-- How many plays were matched to a song, of all plays, and their share.
+WITH play_counts AS (
+    SELECT
+        COUNT(song_id) AS matched_plays,
+        COUNT(*) AS plays
+    FROM songplay
+)
+
+SELECT
+    matched_plays,
+    plays,
+    CAST(matched_plays AS DOUBLE PRECISION) / NULLIF(plays, 0) AS share_matched
+FROM play_counts;
 
 COMMIT; -- connection 9
 
