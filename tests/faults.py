@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psycopg2
 
+from sparkify.quality.targets import GATE_APPLICATION_NAME
 from sparkify.sqllib import TABLES
 
 POLL_SECONDS = 0.02
@@ -125,14 +126,16 @@ COPY_IN_PROGRESS = (  # the events COPY has streamed some rows and has more to c
     "SELECT EXISTS (SELECT 1 FROM pg_stat_progress_copy AS progress"
     " JOIN pg_stat_activity USING (pid) WHERE progress.datname = %s AND pid <> pg_backend_pid()"
     " AND query LIKE '%%COPY staging_events%%' AND progress.tuples_processed > 0)")
-STAGING_GATE_QUERY = (  # a GX query on a staging table (GX names it with its schema, the
-    # pipeline's SQL never does) while the transform's transaction is open (it holds an xid):
-    # the staging gate, not the warehouse checkpoint after the commit
+STAGING_GATE_QUERY = (  # the quality gate's session (its application_name) while the
+    # transform's transaction is open (it holds an xid): the staging gate, which starts beside
+    # the transform once staging has committed, not the warehouse checkpoint after the commit.
+    # The session, not a query of it: run for their verdict, the gate's queries take only
+    # milliseconds at this size; its session lasts from its first look at the tables until
+    # the gate has its result.
     "SELECT EXISTS (SELECT 1 FROM pg_stat_activity AS gate WHERE datname = %s"
-    " AND state = 'active' AND pid <> pg_backend_pid()"
-    " AND query LIKE '%%FROM public.staging\\_%%' AND EXISTS (SELECT 1 FROM pg_stat_activity"
-    " AS transform WHERE transform.datname = gate.datname AND transform.pid <> gate.pid"
-    " AND transform.backend_xid IS NOT NULL))")
+    f" AND pid <> pg_backend_pid() AND application_name = '{GATE_APPLICATION_NAME}'"
+    " AND EXISTS (SELECT 1 FROM pg_stat_activity AS transform WHERE transform.datname ="
+    " gate.datname AND transform.pid <> gate.pid AND transform.backend_xid IS NOT NULL))")
 SONGPLAY_INSERT = (  # the transform's fact insert, in the transform's one transaction
     "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = %s AND state = 'active'"
     " AND pid <> pg_backend_pid() AND query LIKE '%%INSERT INTO songplay (%%')")

@@ -102,7 +102,8 @@ class QualityGate:
         return self.data_docs_dir / "index.html" if self.data_docs_dir else None
 
     def run(self, checkpoint: str) -> QualityReport:
-        """Run one checkpoint on the tables as they are now; failures are in the report."""
+        """Run one checkpoint on the tables as they are now; failures are in the report. It runs
+        for its verdict, then once more in detail when anything did not pass (VERDICT_FORMAT)."""
         started = time.perf_counter()
         result = self._run_checkpoint(checkpoint, detailed=False)
         if not result.success:

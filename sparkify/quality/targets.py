@@ -17,6 +17,7 @@ from sparkify.secrets import redact, register_secret
 
 
 CHECK_WORK_MEM = "256MB"
+GATE_APPLICATION_NAME = "sparkify-quality-gate"  # who is who in pg_stat_activity
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def postgres_target(url: str, schema: str = "public") -> QualityTarget:
         # The reconciliation checks hash millions of plays: PostgreSQL's default 4 MB of
         # work_mem made one take 16 minutes at 10M events (58 s with 256 MB).
         parsed = parsed.update_query_dict({"options": f"-c work_mem={CHECK_WORK_MEM}"})
+    if "application_name" not in parsed.query:
+        parsed = parsed.update_query_dict({"application_name": GATE_APPLICATION_NAME})
     register_secret(parsed.password)
     return QualityTarget("postgres", SecretStr(_url_text(parsed)), _schema(schema))
 
