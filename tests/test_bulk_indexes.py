@@ -10,27 +10,44 @@ import psycopg2
 import pytest
 
 from sparkify.errors import WarehouseError
-from sparkify.sqllib import SQL_ROOT, TABLE_FILLED_BY, TRANSFORM_STEPS, SqlLibrary
+from sparkify.sqllib import SQL_ROOT, TABLE_FILLED_BY, SqlLibrary
 from sparkify.warehouse.postgres import PostgresWarehouse
 from tests.conftest import query
-from tests.test_level_history import COLUMNS, staged_event
+from tests.test_level_history import stage_and_transform, staged_event
 
 INDEXES = "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' " \
           "AND tablename = ANY(%s) ORDER BY tablename, indexname"
 TABLES = sorted(TABLE_FILLED_BY.values())
 
 
-def stage_and_transform(warehouse: PostgresWarehouse, events: list[dict], *,
-                        fail_after: str | None = None) -> None:
-    with warehouse.transaction() as cur:
-        warehouse.run(cur, "staging/clear_staging_events")
-        cur.insert_rows(f"INSERT INTO staging_events ({', '.join(COLUMNS)}) VALUES %s",
-                        [tuple(event.get(c) for c in COLUMNS) for event in events],
-                        label="test/stage")
-        for step in TRANSFORM_STEPS:
-            warehouse.run_step(cur, step)
-            if step == fail_after:
-                raise WarehouseError(f"failed on purpose after {step}")
+def failing_at(step: str, tmp_path) -> SqlLibrary:
+    """The project's SQL with `step` replaced by an insert that breaks songplay's NOT NULL."""
+    shutil.copytree(SQL_ROOT, tmp_path / "sql")
+    (tmp_path / "sql" / f"{step}.sql").write_text(
+        "INSERT INTO songplay (start_time, user_id) SELECT NULL, NULL")
+    return SqlLibrary("postgres", tmp_path / "sql")
+
+
+class Labels:
+    """A Recorder that keeps the label of every statement sent (beside executing it)."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def connection_opened(self) -> int:
+        return 1
+
+    def statement(self, connection: int, label: str, sql: str, params: str) -> None:
+        self.sent.append(label)
+
+    def event(self, connection: int, what: str) -> None:
+        pass
+
+    def answer(self, label: str) -> list[tuple]:
+        return []
+
+    def flush(self) -> None:
+        pass
 
 
 def plays(count: int, start: int = 0) -> list[dict]:
@@ -57,15 +74,19 @@ def test_a_first_load_ends_with_the_indexes_the_ddl_made(warehouse_url):
 
 def test_a_later_load_keeps_the_indexes_up_row_by_row(warehouse_url):
     """Only an empty table is loaded without its indexes: the second load finds them there."""
-    warehouse = PostgresWarehouse(warehouse_url)
+    labels = Labels()
+    warehouse = PostgresWarehouse(warehouse_url, recorder=labels)
     warehouse.create_tables()
     stage_and_transform(warehouse, plays(50))
     made = query(warehouse_url, INDEXES, (TABLES,))
-    with warehouse.transaction() as cur:
-        assert not warehouse._is_empty(cur, "songplay")
+    assert labels.sent.count("bulk/drop_indexes") == len(TABLES)
+    assert labels.sent.count("bulk/build_indexes") == len(TABLES)
+    labels.sent.clear()
 
     stage_and_transform(warehouse, plays(50, start=25))
 
+    assert labels.sent.count("bulk/is_empty") == len(TABLES)
+    assert "bulk/drop_indexes" not in labels.sent and "bulk/build_indexes" not in labels.sent
     assert query(warehouse_url, INDEXES, (TABLES,)) == made
     assert query(warehouse_url, "SELECT COUNT(*), COUNT(DISTINCT songplay_id) FROM songplay") \
         == [(75, 75)]
@@ -77,10 +98,7 @@ def test_a_transform_that_fails_without_the_indexes_leaves_them_as_they_were(
     warehouse = PostgresWarehouse(warehouse_url)
     warehouse.create_tables()
     made = query(warehouse_url, INDEXES, (TABLES,))
-    shutil.copytree(SQL_ROOT, tmp_path / "sql")
-    (tmp_path / "sql" / "star" / "songplay.sql").write_text(
-        "INSERT INTO songplay (start_time, user_id) SELECT NULL, NULL")  # breaks NOT NULL
-    warehouse.sql = SqlLibrary("postgres", tmp_path / "sql")
+    warehouse.sql = failing_at("star/songplay", tmp_path)
 
     with pytest.raises(WarehouseError, match=r"star/songplay.sql failed: .*null value"):
         stage_and_transform(warehouse, plays(20))
@@ -89,13 +107,17 @@ def test_a_transform_that_fails_without_the_indexes_leaves_them_as_they_were(
     assert query(warehouse_url, "SELECT COUNT(*) FROM songplay_source") == [(0,)]
 
 
-def test_a_step_that_fails_after_the_indexes_are_built_again_rolls_back_too(warehouse_url):
+def test_a_step_that_fails_after_other_tables_indexes_were_built_again_rolls_back_too(
+        warehouse_url, tmp_path):
+    """The last step (time) fails: the three tables before it had their indexes dropped and
+    built again in the same transaction, time has its own dropped."""
     warehouse = PostgresWarehouse(warehouse_url)
     warehouse.create_tables()
     made = query(warehouse_url, INDEXES, (TABLES,))
+    warehouse.sql = failing_at("star/time", tmp_path)
 
-    with pytest.raises(WarehouseError, match="on purpose"):
-        stage_and_transform(warehouse, plays(20), fail_after="star/time")
+    with pytest.raises(WarehouseError, match=r"star/time.sql failed: .*null value"):
+        stage_and_transform(warehouse, plays(20))
 
     assert query(warehouse_url, INDEXES, (TABLES,)) == made
     assert query(warehouse_url, "SELECT COUNT(*) FROM songplay") == [(0,)]

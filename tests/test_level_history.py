@@ -35,14 +35,19 @@ def load(url: str, schema: str, batches: list[list[dict]]) -> PostgresWarehouse:
     warehouse = PostgresWarehouse(url, schema)
     warehouse.create_tables()
     for batch in batches:
-        with warehouse.transaction() as cur:
-            warehouse.run(cur, "staging/clear_staging_events")
-            cur.insert_rows(f"INSERT INTO staging_events ({', '.join(COLUMNS)}) VALUES %s",
-                            [tuple(event.get(c) for c in COLUMNS) for event in batch],
-                            label="test/stage")
-            for step in TRANSFORM_STEPS:
-                warehouse.run_step(cur, step)
+        stage_and_transform(warehouse, batch)
     return warehouse
+
+
+def stage_and_transform(warehouse: PostgresWarehouse, events: list[dict]) -> None:
+    """Stage `events` and run every transform step on them, in one transaction."""
+    with warehouse.transaction() as cur:
+        warehouse.run(cur, "staging/clear_staging_events")
+        cur.insert_rows(f"INSERT INTO staging_events ({', '.join(COLUMNS)}) VALUES %s",
+                        [tuple(event.get(c) for c in COLUMNS) for event in events],
+                        label="test/stage")
+        for step in TRANSFORM_STEPS:
+            warehouse.run_step(cur, step)
 
 
 def history(url: str, schema: str) -> list[tuple]:

@@ -229,8 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     app = SeedRoute(WSGIMiddleware(create_backend_app("s3"), workers=REQUEST_THREADS))
     uvicorn.run(app, host=args.host, port=args.port, http="httptools", log_level="warning",
-                access_log=False,
-                timeout_graceful_shutdown=1)
+                access_log=False, timeout_graceful_shutdown=1)
     return 0
 
 
