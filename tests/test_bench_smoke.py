@@ -25,7 +25,11 @@ NESTED = events_mapper(load_jsonpaths(
     "nested", STAGING_EVENTS))
 ODD_VALUES = [None, "", "x", "a\\b", "t\tab", "n\nl", "c\rr", "nul\x00", "\x7f", "\u00e9", "\\N",
               0, -1, 2**31 - 1, 2**31, -2**31 - 1, 2**63, 1.5, 1.0, -0.0, 1e300, 1541105830796.0,
-              "12", " 7 ", "+3", "1.5", "abc", True, False, [1, "a\\"], {"k": "v\t"}, "Mozilla\\/5.0"]
+              "12", " 7 ", "+3", "1.5", "abc", True, False, [1, "a\\"], {"k": "v\t"}, "Mozilla\\/5.0",
+              # the edges of the staging rules, which msgspec checks on the fast path
+              946684800000, 946684799999, 4102444800000, 4102444800001, 4102444800000.0, "free",
+              "paid", "M", "F", "x" * 64, "x" * 65, "\u00e9" * 64, "\u20ac" * 85, "\u20ac" * 86,
+              "x" * 256, "x" * 257, "\U0001f600" * 64, "\U0001f600" * 65]
 ODD_LINES = [b"", b"  \r", b"[1, 2]", b'"str"', b"{bad", b'{"a": "x\r', b"null", b"12"]
 
 
@@ -53,7 +57,11 @@ def _reference(body: bytes, mapper) -> tuple[bytes, list]:
 
 
 def _in_chunks(body: bytes, mapper, size: int) -> tuple[bytes, list]:
-    pieces = [copy_chunk(chunk, "s3://b/k.json", first, mapper) for first, chunk in line_chunks(body, size)]
+    pieces, lines_before = [], 0
+    for chunk in line_chunks(body, size):
+        piece = copy_chunk(chunk, "s3://b/k.json", mapper)
+        pieces.append(piece.shifted(lines_before))
+        lines_before += piece.line_breaks
     return b"".join(p.data for p in pieces), [e for p in pieces for e in p.errors]
 
 

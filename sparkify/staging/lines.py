@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import orjson
 
@@ -139,29 +139,58 @@ class CopyChunk:
 
     data: bytes
     rows: int
+    line_breaks: int  # the next chunk starts this many lines after this one
     errors: tuple[LoadError, ...] = ()
     unmapped_keys: tuple[tuple[str, int], ...] = ()
 
+    def shifted(self, lines: int) -> CopyChunk:
+        """The same chunk with its line numbers `lines` further down the object (for a chunk
+        parsed as if it started at line 1, before the lines before it were counted)."""
+        if not lines or not (self.errors or self.unmapped_keys):
+            return self
+        return replace(self, errors=tuple(
+            replace(error, line_number=error.line_number + lines) for error in self.errors),
+            unmapped_keys=tuple((key, line + lines) for key, line in self.unmapped_keys))
 
-def line_chunks(body: bytes, size: int) -> Iterator[tuple[int, bytes]]:
-    """(number of the first line, bytes) pieces of `body`, cut after a newline every ~`size`.
 
-    Line numbers are those of `copy_lines`: a leading byte-order mark is dropped.
-    """
+def line_chunks(body: bytes, size: int) -> Iterator[bytes]:
+    """Pieces of `body`, cut after a newline every ~`size` bytes, a leading byte-order mark
+    dropped (as `copy_lines` does). A piece's line numbers start where the previous piece's
+    `CopyChunk.line_breaks` end: counted by the parse, not here, where it would be a second
+    pass over every byte in the process that feeds COPY."""
     start = len(BOM) if body.startswith(BOM) else 0
-    first_line = 1
     while start < len(body):
         end = body.find(b"\n", start + max(size, 1) - 1)
         end = len(body) if end < 0 else end + 1
-        piece = body[start:end]
-        yield first_line, piece
-        first_line += piece.count(b"\n")
+        yield body[start:end]
         start = end
 
 
-def copy_chunk(chunk: bytes, source: str, first_line: int, mapper: RowMapper) -> CopyChunk:
-    """The rows and errors of the lines of `chunk`, exactly as `copy_lines` gives them."""
+def copy_chunk(chunk: bytes, source: str, mapper: RowMapper) -> CopyChunk:
+    """The rows and errors of the lines of `chunk`, exactly as `copy_lines` gives them, its
+    lines numbered from 1 (`CopyChunk.shifted` puts them where the chunk is in its object)."""
     clean = _JSON_ESCAPES_TO_CHECK.search(chunk) is None
+    lines = chunk.split(b"\n")
+    breaks = len(lines) - 1
+    typed = mapper.typed
+    if typed is not None:
+        if not lines[-1]:
+            lines.pop()
+        copy_line = typed.copy_line_unescaped if clean else typed.copy_line
+        try:  # most chunks: every line one record msgspec takes; else line by line below
+            data = "".join([copy_line(record) for record in map(typed.decode, lines)])
+            return CopyChunk(data.encode("utf-8"), len(lines), breaks)
+        except typed.refused:
+            pass
+    rows, errors, unmapped = _lines_one_by_one(lines, source, mapper, clean)
+    return CopyChunk("".join(rows).encode("utf-8"), len(rows), breaks, tuple(errors),
+                     tuple(unmapped.items()))
+
+
+def _lines_one_by_one(lines: list[bytes], source: str, mapper: RowMapper, clean: bool,
+                      ) -> tuple[list[str], list[LoadError], dict[str, int]]:
+    """Each line decoded on its own; a line the fast decoder refuses is redone by the
+    reference code, and a key no column maps is noted and skipped from then on."""
     typed = mapper.typed
     if typed is not None:
         decode, refused = typed.decode, typed.refused
@@ -173,7 +202,6 @@ def copy_chunk(chunk: bytes, source: str, first_line: int, mapper: RowMapper) ->
     errors: list[LoadError] = []
     append = rows.append
     unmapped: dict[str, int] = {}
-    lines = chunk.split(b"\n")
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -186,12 +214,11 @@ def copy_chunk(chunk: bytes, source: str, first_line: int, mapper: RowMapper) ->
         except refused as exc:
             key = typed.unmapped_key(exc) if typed is not None else None
             if key is not None and key not in unmapped:  # seen now; decoded again, skipping it
-                unmapped[key] = first_line + index
+                unmapped[key] = 1 + index
                 decode = typed.decoder_with(frozenset(unmapped))
                 continue
-        found, bad, used = records_at(lines, index, source, first_line + index, mapper.copy_line)
+        found, bad, used = records_at(lines, index, source, 1 + index, mapper.copy_line)
         rows += found
         errors += bad
         index += used
-    return CopyChunk("".join(rows).encode("utf-8"), len(rows), tuple(errors),
-                     tuple(unmapped.items()))
+    return rows, errors, unmapped

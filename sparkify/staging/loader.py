@@ -117,19 +117,27 @@ def _parsed_pieces(bodies: Iterator[tuple[SourceObject, bytes]], mapper: RowMapp
     pending: deque = deque()  # (object, Future | CopyChunk | None), in source order
     in_flight = 2 * pool.workers + 1
 
+    lines_before = 0  # of the object being read out, before its next chunk
+
     def ready(limit: int) -> Iterator[tuple[SourceObject, CopyChunk | None]]:
+        nonlocal lines_before
         while len(pending) > limit:
             obj, item = pending.popleft()
-            yield obj, item.result() if isinstance(item, Future) else item
+            piece = item.result() if isinstance(item, Future) else item
+            if piece is None:
+                lines_before = 0
+            else:
+                lines_before, piece = lines_before + piece.line_breaks, piece.shifted(lines_before)
+            yield obj, piece
 
     try:
         for obj, body in bodies:
             parallel = pool.workers > 0 and len(body) >= PARALLEL_MIN_BYTES
-            for first_line, chunk in line_chunks(body, PARSE_CHUNK_BYTES):
+            for chunk in line_chunks(body, PARSE_CHUNK_BYTES):  # numbered from 1, shifted in ready()
                 if parallel:
-                    pending.append((obj, pool.submit(chunk, obj.uri, first_line)))
+                    pending.append((obj, pool.submit(chunk, obj.uri)))
                 else:
-                    pending.append((obj, copy_chunk(chunk, obj.uri, first_line, mapper)))
+                    pending.append((obj, copy_chunk(chunk, obj.uri, mapper)))
                 yield from ready(in_flight)
             pending.append((obj, None))
             yield from ready(in_flight)
@@ -145,7 +153,7 @@ class _ParsePool:
 
     Each is a fresh `python -c` that imports only sparkify.staging (multiprocessing's spawn
     would re-run the flow script's imports in every worker), fed by a thread of its own over
-    pipes: pickled (chunk, source, first line) in, a pickled CopyChunk out.
+    pipes: pickled (chunk, source) in, a pickled CopyChunk out.
     """
 
     def __init__(self, mapper: RowMapper, workers: int) -> None:
@@ -155,11 +163,11 @@ class _ParsePool:
         self._processes: list[subprocess.Popen] = []
         self._threads: list[threading.Thread] = []
 
-    def submit(self, chunk: bytes, source: str, first_line: int) -> Future:
+    def submit(self, chunk: bytes, source: str) -> Future:
         if not self._processes:
             self._start()
         future: Future = Future()
-        self._tasks.put((future, (chunk, source, first_line)))
+        self._tasks.put((future, (chunk, source)))
         return future
 
     def _start(self) -> None:

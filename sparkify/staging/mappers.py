@@ -7,9 +7,10 @@ staging_events); songs map by key name, case-insensitively (`JSON 'auto ignoreca
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -60,7 +61,9 @@ _UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(.*)`$", re.S)
 
 class _TypedDecoder:
     """msgspec decoding of a line into a struct whose field types are the columns' own (text:
-    str, int: int in range, float: float or int), and the COPY line built from it.
+    str, int: int in range, float: float or int), narrowed to the columns' rules where a type
+    can say them (a range, a set, a length), and the COPY line built from it. msgspec checks
+    those in C, so the line's own function has few tests left.
 
     A line it refuses (any other type, a non-object, bad JSON) goes to the reference path, so
     rows and errors stay exactly those of `copy_lines`. A key no column maps is refused at
@@ -71,15 +74,19 @@ class _TypedDecoder:
     def __init__(self, fields: tuple[Field, ...]) -> None:
         kinds = {field.source: field.kind for field in fields}
         attribute = {key: f"k{i}" for i, key in enumerate(kinds)}
-        self._fields = [
-            (attribute[key], _typed_annotation(kind) | None, msgspec.field(default=None, name=key))
-            for key, kind in kinds.items()]
+        # a key feeding one column carries that column's rule into its type, checked by msgspec
+        feeds = Counter(field.source for field in fields)
+        rule_of = {field.source: field.rule for field in fields if feeds[field.source] == 1}
+        self._fields = [_struct_field(attribute[key], key, kind, rule_of.get(key))
+                        for key, kind in kinds.items()]
         self._decoders: dict[frozenset[str], Callable[[bytes], Any]] = {}
         self.decode = self.decoder_with(frozenset())
         self.refused = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
                         RecursionError, BadRecord)
-        self.copy_line = self._compile(fields, attribute, escape=True)
-        self.copy_line_unescaped = self._compile(fields, attribute, escape=False)
+        checked = {key for key, rule in rule_of.items()
+                   if rule is not None and _rule_as_type(kinds[key], rule) is not None}
+        self.copy_line = self._compile(fields, attribute, checked, escape=True)
+        self.copy_line_unescaped = self._compile(fields, attribute, checked, escape=False)
 
     def decoder_with(self, unmapped: frozenset[str]) -> Callable[[bytes], Any]:
         """A decoder that also accepts (and skips, undecoded) these keys no column maps."""
@@ -87,7 +94,7 @@ class _TypedDecoder:
             skipped = [(f"x{i}", msgspec.Raw, msgspec.field(default=_SKIPPED, name=key))
                        for i, key in enumerate(sorted(unmapped))]
             struct = msgspec.defstruct("TypedRecord", self._fields + skipped, gc=False,
-                                       forbid_unknown_fields=True)
+                                       forbid_unknown_fields=True, kw_only=True)
             self._decoders[unmapped] = msgspec.json.Decoder(struct).decode
         return self._decoders[unmapped]
 
@@ -106,7 +113,10 @@ class _TypedDecoder:
         return cls(fields)
 
     @staticmethod
-    def _compile(fields: tuple[Field, ...], attribute: dict, escape: bool) -> Callable[[Any], str]:
+    def _compile(fields: tuple[Field, ...], attribute: dict, checked: set[str],
+                 escape: bool) -> Callable[[Any], str]:
+        """`struct -> COPY line`. A rule msgspec checked (`checked` keys) is not tested again:
+        its value is there, of the column's type and within the rule; others are tested here."""
         namespace: dict[str, Any] = {"NULL": NULL, "BACKSLASH": "\\"}
         values = []
         for i, field in enumerate(fields):
@@ -115,14 +125,29 @@ class _TypedDecoder:
             v = f"r.{attribute[field.source]}"
             tests = [f"BACKSLASH not in {v} and {v}.isprintable()"] if field.kind == TEXT and escape \
                 else []
-            if field.rule is not None and field.rule.fast_test(v, f"R{i}"):
-                tests.append(field.rule.fast_test(v, f"R{i}"))
+            rule = field.rule
+            if rule is not None and field.source not in checked and rule.fast_test(v, f"R{i}"):
+                tests.append(rule.fast_test(v, f"R{i}"))
             value = f"{v} if {' and '.join(tests)} else C{i}({v}, L{i})" if tests else v
-            if_none = f"C{i}(None, L{i})" if field.rule is not None and field.rule.not_null else "NULL"
+            if rule is not None and rule.not_null and field.source in checked:
+                values.append("{" + value + "}")  # msgspec refused a null or missing value
+                continue
+            if_none = f"C{i}(None, L{i})" if rule is not None and rule.not_null else "NULL"
             values.append("{" + if_none + " if " + v + " is None else " + value + "}")
         body = "def copy_line(r):\n    return f'" + "\\t".join(values) + "\\n'"
         exec(compile(body, "<typed_copy_line>", "exec"), namespace)  # noqa: S102 (our own text)
         return namespace["copy_line"]
+
+
+def _struct_field(name: str, key: str, kind: str, rule: ColumnRule | None) -> tuple:
+    """The msgspec field of one source key: the column's type, narrowed to its rule when the
+    rule can be said as a type (then required when the rule forbids null)."""
+    narrowed = _rule_as_type(kind, rule) if rule is not None else None
+    if narrowed is None:
+        return name, _typed_annotation(kind) | None, msgspec.field(default=None, name=key)
+    if rule.not_null:
+        return name, narrowed, msgspec.field(name=key)
+    return name, narrowed | None, msgspec.field(default=None, name=key)
 
 
 def _typed_annotation(kind: str) -> Any:
@@ -132,6 +157,54 @@ def _typed_annotation(kind: str) -> Any:
         return float
     low, high = _BOUNDS[kind]
     return Annotated[int, msgspec.Meta(ge=low, le=high - 1)]
+
+
+def _rule_as_type(kind: str, rule: ColumnRule) -> Any | None:
+    """A type whose values all pass the rule (a set of texts, a range, a length that surely
+    fits), or None when the rule cannot be said so. Narrower is safe: anything msgspec refuses
+    is redone by the reference path, which gives the exact error."""
+    if kind == TEXT:
+        if rule.between is not None:
+            return None
+        if rule.values is not None:
+            if rule.max_bytes is not None and any(len(v.encode()) > rule.max_bytes
+                                                  for v in rule.values):
+                return None
+            return Literal[tuple(sorted(rule.values))]
+        if rule.max_bytes is not None:
+            return Annotated[str, msgspec.Meta(max_length=rule.max_bytes // 4)]  # 4 bytes a char
+        return str
+    if rule.values is not None:
+        return None
+    bounds = _number_bounds(kind, rule.between)
+    if bounds is None:
+        return None
+    return Annotated[float if kind == FLOAT else int, msgspec.Meta(**bounds)]
+
+
+def _number_bounds(kind: str, between: tuple | None) -> dict[str, float] | None:
+    """msgspec's bounds for a number column: its type's range within the rule's, if any."""
+    if kind == FLOAT:
+        if between is None:
+            return {}
+        low, high, strict_low, strict_high = between
+        bounds = {}
+        if low is not None:
+            bounds["gt" if strict_low else "ge"] = float(low)
+        if high is not None:
+            bounds["lt" if strict_high else "le"] = float(high)
+        return bounds
+    low, high = _BOUNDS[kind]
+    ge, le = low, high - 1
+    if between is not None:
+        rule_low, rule_high, strict_low, strict_high = between
+        if any(b is not None and float(b) != int(b) for b in (rule_low, rule_high)):
+            return None  # an integer column bounded by a fraction: left to the Python test
+        if rule_low is not None:
+            ge = max(ge, int(rule_low) + (1 if strict_low else 0))
+        if rule_high is not None:
+            le = min(le, int(rule_high) - (1 if strict_high else 0))
+    return {"ge": ge, "le": le}
 
 
 def events_mapper(jsonpaths: tuple[tuple, ...]) -> RowMapper:

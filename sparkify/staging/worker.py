@@ -11,7 +11,7 @@ from sparkify.staging.lines import copy_chunk
 def main() -> None:
     """Fed by sparkify.staging.loader over pipes.
 
-    Reads a pickled RowMapper, then (chunk, source, first line) tuples until end of input,
+    Reads a pickled RowMapper, then (chunk, source) pairs until end of input,
     and answers each with a pickled CopyChunk, in order.
     """
     reader, writer = sys.stdin.buffer, sys.stdout.buffer
@@ -19,8 +19,8 @@ def main() -> None:
     mapper = pickle.load(reader)
     while True:
         try:
-            chunk, source, first_line = pickle.load(reader)
+            chunk, source = pickle.load(reader)
         except EOFError:
             return
-        pickle.dump(copy_chunk(chunk, source, first_line, mapper), writer, protocol=5)
+        pickle.dump(copy_chunk(chunk, source, mapper), writer, protocol=5)
         writer.flush()
