@@ -391,7 +391,8 @@ SELECT
 -- as its integer text on both engines, so 12, 12.0 and "12" are one user.
 UPDATE staging_events
 SET user_id = SPLIT_PART(user_id, '.', 1)
-WHERE user_id ~ '^[0-9]+[.]0+$';
+WHERE user_id LIKE '%.0%'  -- a cheap test first: the pattern below needs '.0'
+  AND user_id ~ '^[0-9]+[.]0+$';
 
 -- staging/clear_load_errors (connection 4)
 DELETE FROM load_errors WHERE table_name = 'staging_events';
