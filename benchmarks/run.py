@@ -191,8 +191,9 @@ def print_scale(name: str, data: dict, run: dict, ceiling, rowwise, fig: dict, a
                 line(f"  {table}", result["seconds"], result["rows"])
         if step == "transform":
             for statement in run["statements"]:
-                if statement["name"].startswith("star/"):
-                    line(f"  {statement['name'][5:]}", statement["seconds"], statement["rows"])
+                if statement["name"].startswith(("star/", "bulk/drop", "bulk/build")):
+                    line(f"  {statement['name'].removeprefix('star/')}", statement["seconds"],
+                         statement["rows"] or None)
     line("ELT (flow, no seeding)", fig["elt_seconds"], None)
     emulator = run["emulator_cpu_seconds"]
     print(f"  S3 emulator, apart: seeding {seconds.get('seed emulator', 0):.2f}s wall; CPU "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
@@ -16,7 +17,7 @@ from sparkify.sqllib import TABLE_FILLED_BY, quote_ident, quote_literal
 from sparkify.staging.loader import CopyStream, copy_text
 from sparkify.store import ObjectStore, SourceObject
 from sparkify.warehouse.base import (
-    Progress, StageResult, StagingSource, Warehouse, WarehouseTarget, error_budget,
+    Progress, log, StageResult, StagingSource, Warehouse, WarehouseTarget, error_budget,
 )
 from sparkify.warehouse.connection import Cursor
 
@@ -56,10 +57,10 @@ class PostgresWarehouse(Warehouse):
         self.run(cur, "bulk/table_indexes", table_literal=quote_literal(quote_ident(table)))
         drop, build = cur.fetchone() or (None, None)
         if drop:
-            self._run_generated(cur, "bulk/drop_indexes", drop)
+            self._run_generated(cur, "bulk/drop_indexes", drop, table)
         rows = self.run(cur, name)
         if build:
-            self._run_generated(cur, "bulk/build_indexes", build)
+            self._run_generated(cur, "bulk/build_indexes", build, table)
         return rows
 
     def _is_empty(self, cur: Cursor, table: str) -> bool:
@@ -67,12 +68,14 @@ class PostgresWarehouse(Warehouse):
         row = cur.fetchone()
         return bool(row and row[0])
 
-    def _run_generated(self, cur: Cursor, label: str, sql: str) -> None:
-        """A statement bulk/table_indexes.sql wrote from the catalog."""
+    def _run_generated(self, cur: Cursor, label: str, sql: str, table: str) -> None:
+        """A statement bulk/table_indexes.sql wrote from the catalog (timed as `run` does)."""
+        started = time.perf_counter()
         try:
             cur.execute(sql, label=label)
         except psycopg2.Error as exc:
             raise WarehouseError(f"{label} ({sql}) failed: {first_line(exc)}") from exc
+        log.debug("%s: %s rows in %.2fs", f"{label} ({table})", 0, time.perf_counter() - started)
 
     def _read_one_snapshot(self, cur: Cursor) -> None:
         self.run(cur, "session/read_only_snapshot")
