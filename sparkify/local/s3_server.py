@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import secrets
+import random
 import string
 import sys
 from pathlib import Path
@@ -167,8 +167,9 @@ def stored_object(bucket: str, key: str):
 
 
 def request_id() -> str:
-    """An id of moto's form (52 letters and digits)."""
-    return "".join(secrets.choice(ID_LETTERS) for _ in range(52))
+    """An id of moto's form (52 letters and digits). Not a secret: `random`, not `secrets`,
+    whose one system call per letter was 32 µs of the 42 µs a plain GET's answer took."""
+    return "".join(random.choices(ID_LETTERS, k=52))
 
 
 def object_response(found) -> tuple[list[tuple[bytes, bytes]], bytes]:
