@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sparkify import cli  # noqa: E402, F401  (sets Prefect's environment before it is imported)
+from sparkify.warehouse.base import STATEMENT_TIMED  # noqa: E402  (the debug records read below)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 EMULATOR_MARK = b"sparkify.local.s3_server"
@@ -116,7 +117,7 @@ class Capture(logging.Handler):
             self.stage[result.table] = {"rows": result.rows, "objects": result.objects,
                                         "seconds": result.seconds, "errors": len(result.errors)}
         elif record.name == "sparkify.warehouse" and isinstance(record.args, tuple) \
-                and len(record.args) == 3 and record.msg == "%s: %s rows in %.2fs":
+                and len(record.args) == 3 and record.msg == STATEMENT_TIMED:
             name, rows, seconds = record.args
             self.statements.append({"name": name, "rows": rows, "seconds": seconds})
         elif str(record.msg).startswith("seeded the S3 emulator"):

@@ -193,7 +193,7 @@ def print_scale(name: str, data: dict, run: dict, ceiling, rowwise, fig: dict, a
             for statement in run["statements"]:
                 if statement["name"].startswith(("star/", "bulk/drop", "bulk/build")):
                     line(f"  {statement['name'].removeprefix('star/')}", statement["seconds"],
-                         statement["rows"] or None)
+                         statement["rows"])
     line("ELT (flow, no seeding)", fig["elt_seconds"], None)
     emulator = run["emulator_cpu_seconds"]
     print(f"  S3 emulator, apart: seeding {seconds.get('seed emulator', 0):.2f}s wall; CPU "

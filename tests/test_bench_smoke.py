@@ -161,6 +161,8 @@ def test_bench_script_runs_at_a_tiny_scale(tmp_path):
     assert scale["run"]["staged"]["staging_events"] > 1000
     assert scale["figures"]["elt_speedup_vs_rowwise"] > 0
     assert scale["run"]["memory_mb"]["pipeline_peak"] > 0
+    timed = {statement["name"] for statement in scale["run"]["statements"]}  # the step table
+    assert {"star/songplay", "bulk/build_indexes (songplay)"} <= timed
 
 
 def test_gets_bench_runs_at_a_tiny_scale(tmp_path):

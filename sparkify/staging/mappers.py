@@ -76,15 +76,15 @@ class _TypedDecoder:
         attribute = {key: f"k{i}" for i, key in enumerate(kinds)}
         # a key feeding one column carries that column's rule into its type, checked by msgspec
         feeds = Counter(field.source for field in fields)
-        rule_of = {field.source: field.rule for field in fields if feeds[field.source] == 1}
-        self._fields = [_struct_field(attribute[key], key, kind, rule_of.get(key))
+        as_type = {field.source: (field.rule, _rule_as_type(field.kind, field.rule))
+                   for field in fields if feeds[field.source] == 1 and field.rule is not None}
+        self._fields = [_struct_field(attribute[key], key, kind, *as_type.get(key, (None, None)))
                         for key, kind in kinds.items()]
         self._decoders: dict[frozenset[str], Callable[[bytes], Any]] = {}
         self.decode = self.decoder_with(frozenset())
         self.refused = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError,
                         RecursionError, BadRecord)
-        checked = {key for key, rule in rule_of.items()
-                   if rule is not None and _rule_as_type(kinds[key], rule) is not None}
+        checked = {key for key, (_, narrowed) in as_type.items() if narrowed is not None}
         self.copy_line = self._compile(fields, attribute, checked, escape=True)
         self.copy_line_unescaped = self._compile(fields, attribute, checked, escape=False)
 
@@ -139,10 +139,10 @@ class _TypedDecoder:
         return namespace["copy_line"]
 
 
-def _struct_field(name: str, key: str, kind: str, rule: ColumnRule | None) -> tuple:
-    """The msgspec field of one source key: the column's type, narrowed to its rule when the
-    rule can be said as a type (then required when the rule forbids null)."""
-    narrowed = _rule_as_type(kind, rule) if rule is not None else None
+def _struct_field(name: str, key: str, kind: str, rule: ColumnRule | None,
+                  narrowed: Any | None) -> tuple:
+    """The msgspec field of one source key: the column's type, or `narrowed`, its rule said as
+    a type (_rule_as_type; then required when the rule forbids null)."""
     if narrowed is None:
         return name, _typed_annotation(kind) | None, msgspec.field(default=None, name=key)
     if rule.not_null:

@@ -28,6 +28,12 @@ from sparkify.store import ObjectStore, SourceObject
 from sparkify.warehouse.connection import Connection, Cursor, Recorder
 
 log = logging.getLogger("sparkify.warehouse")
+STATEMENT_TIMED = "%s: %s rows in %.2fs"  # the debug record of a statement (make bench reads it)
+
+
+def log_statement(name: str, rows: int, started: float) -> None:
+    """One statement's rows and seconds since `started` (perf_counter), at debug level."""
+    log.debug(STATEMENT_TIMED, name, rows, time.perf_counter() - started)
 CONNECT_TIMEOUT_SECONDS = 15
 LEDGER_BATCH = 1000  # keys per DELETE ... IN: Redshift limits a statement's size
 Progress = Callable[[int, int], None]  # (objects done, rows so far)
@@ -141,7 +147,7 @@ class Warehouse(ABC):
             rows = cur.execute(self.sql.text(name, **fill), params, label=name)
         except psycopg2.Error as exc:
             raise WarehouseError(f"{name}.sql failed: {first_line(exc)}") from exc
-        log.debug("%s: %s rows in %.2fs", name, rows, time.perf_counter() - started)
+        log_statement(name, rows, started)
         return rows
 
     def run_step(self, cur: Cursor, name: str) -> int:

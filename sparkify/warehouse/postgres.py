@@ -17,7 +17,8 @@ from sparkify.sqllib import TABLE_FILLED_BY, quote_ident, quote_literal
 from sparkify.staging.loader import CopyStream, copy_text
 from sparkify.store import ObjectStore, SourceObject
 from sparkify.warehouse.base import (
-    Progress, log, StageResult, StagingSource, Warehouse, WarehouseTarget, error_budget,
+    Progress, StageResult, StagingSource, Warehouse, WarehouseTarget, error_budget,
+    log_statement,
 )
 from sparkify.warehouse.connection import Cursor
 
@@ -75,7 +76,7 @@ class PostgresWarehouse(Warehouse):
             cur.execute(sql, label=label)
         except psycopg2.Error as exc:
             raise WarehouseError(f"{label} ({sql}) failed: {first_line(exc)}") from exc
-        log.debug("%s: %s rows in %.2fs", f"{label} ({table})", 0, time.perf_counter() - started)
+        log_statement(f"{label} ({table})", 0, started)
 
     def _read_one_snapshot(self, cur: Cursor) -> None:
         self.run(cur, "session/read_only_snapshot")
