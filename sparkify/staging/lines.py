@@ -176,12 +176,12 @@ def copy_chunk(chunk: bytes, source: str, mapper: RowMapper) -> CopyChunk:
     if typed is not None:
         if not lines[-1]:
             lines.pop()
-        copy_line = typed.copy_line_unescaped if clean else typed.copy_line
         try:  # most chunks: every line one record msgspec takes; else line by line below
-            data = "".join([copy_line(record) for record in map(typed.decode, lines)])
-            return CopyChunk(data.encode("utf-8"), len(lines), breaks)
+            data = typed.copy_text(list(map(typed.decode, lines)), clean)
         except typed.refused:
-            pass
+            data = None
+        if data is not None:
+            return CopyChunk(data, len(lines), breaks)
     rows, errors, unmapped = _lines_one_by_one(lines, source, mapper, clean)
     return CopyChunk("".join(rows).encode("utf-8"), len(rows), breaks, tuple(errors),
                      tuple(unmapped.items()))

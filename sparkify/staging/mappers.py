@@ -19,6 +19,11 @@ from sparkify.staging.schema import FLOAT, STAGING_EVENTS, STAGING_SONGS, TEXT, 
 from sparkify.staging.rules import ColumnRule, column_rules
 from sparkify.staging.values import _BOUNDS, CONVERTERS, NULL, BadRecord
 
+try:  # built from _copyrows.c at install when a C compiler is there (setup.py)
+    from sparkify.staging._copyrows import format_rows as compiled_rows
+except ImportError:  # without it, the typed line function below builds every row
+    compiled_rows = None
+
 @dataclass(frozen=True)
 class Field:
     """Where one column's value comes from (a top-level key, or the steps of a JSONPath), and
@@ -56,6 +61,7 @@ class RowMapper:
 
 
 _SKIPPED = msgspec.Raw(b"null")
+_COMPILED_KINDS = {TEXT: 0, FLOAT: 2}  # the rest are integers (1), as _copyrows.c numbers them
 _UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(.*)`$", re.S)
 
 
@@ -71,7 +77,8 @@ class _TypedDecoder:
     that skips it, and the lines after it stay on the fast path. Only for top-level keys.
     """
 
-    def __init__(self, fields: tuple[Field, ...]) -> None:
+    def __init__(self, fields: tuple[Field, ...],
+                 compiled: Callable[[list, tuple], bytes | None] | None = compiled_rows) -> None:
         kinds = {field.source: field.kind for field in fields}
         attribute = {key: f"k{i}" for i, key in enumerate(kinds)}
         # a key feeding one column carries that column's rule into its type, checked by msgspec
@@ -87,6 +94,27 @@ class _TypedDecoder:
         checked = {key for key, (_, narrowed) in as_type.items() if narrowed is not None}
         self.copy_line = self._compile(fields, attribute, checked, escape=True)
         self.copy_line_unescaped = self._compile(fields, attribute, checked, escape=False)
+        self._compiled, self._columns = None, ()
+        if compiled is not None and all(f.rule is None or f.source in checked for f in fields):
+            self._compiled = compiled  # every rule checked by msgspec: formatting is all that is left
+            self._columns = tuple((attribute[f.source], _COMPILED_KINDS.get(f.kind, 1),
+                                   f.rule is None or not f.rule.not_null) for f in fields)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether rows are built by the compiled formatter (sparkify/staging/_copyrows.c)."""
+        return self._compiled is not None
+
+    def copy_text(self, records: list, clean: bool) -> bytes | None:
+        """The COPY text of decoded records, or None when one of them needs the reference path
+        (a NUL, a lone surrogate): the same bytes from the compiled formatter or from Python."""
+        if self._compiled is not None:
+            return self._compiled(records, self._columns)
+        copy_line = self.copy_line_unescaped if clean else self.copy_line
+        try:
+            return "".join([copy_line(record) for record in records]).encode("utf-8")
+        except self.refused:
+            return None
 
     def decoder_with(self, unmapped: frozenset[str]) -> Callable[[bytes], Any]:
         """A decoder that also accepts (and skips, undecoded) these keys no column maps."""
