@@ -10,7 +10,7 @@ ARGS ?=
 setup: $(STAMP)
 
 # Installs the versions in constraints.txt, those the tests last passed with.
-$(STAMP): pyproject.toml constraints.txt setup.py sparkify/staging/_copyrows.c
+$(STAMP): pyproject.toml constraints.txt setup.py $(wildcard sparkify/staging/copytext/*)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'

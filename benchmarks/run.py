@@ -261,6 +261,11 @@ def main(argv: list[str] | None = None) -> int:
     results = {"commit": commit, "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                                              "python": platform.python_version()},
                "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "targets": TARGETS, "scales": {}}
+    from sparkify.staging.native import NATIVE
+
+    results["compiled_staging"] = NATIVE is not None
+    print("staging rows built by " + ("the compiled parser (sparkify.staging._copyrows)" if NATIVE
+                                      else "Python only: sparkify.staging._copyrows was not built"))
     datasets = {events: dataset(events) for events in scales}
     with prefect_test_harness(server_startup_timeout=120), \
             EmbeddedPostgres(data_dir=OUT_DIR / "pgdata", database="postgres") as server:

@@ -166,13 +166,23 @@ def line_chunks(body: bytes, size: int) -> Iterator[bytes]:
         start = end
 
 
+def plain_chunk(chunk: bytes, mapper: RowMapper) -> CopyChunk | None:
+    """The chunk parsed by the compiled parser when every line is plain, else None."""
+    native = mapper.typed.native if mapper.typed is not None else None
+    parsed = native.parse(chunk) if native is not None else None
+    return CopyChunk(*parsed) if parsed is not None else None
+
+
 def copy_chunk(chunk: bytes, source: str, mapper: RowMapper) -> CopyChunk:
     """The rows and errors of the lines of `chunk`, exactly as `copy_lines` gives them, its
     lines numbered from 1 (`CopyChunk.shifted` puts them where the chunk is in its object)."""
+    piece = plain_chunk(chunk, mapper)  # most chunks: every line plain, parsed in C
+    if piece is not None:
+        return piece
+    typed = mapper.typed
     clean = _JSON_ESCAPES_TO_CHECK.search(chunk) is None
     lines = chunk.split(b"\n")
     breaks = len(lines) - 1
-    typed = mapper.typed
     if typed is not None:
         if not lines[-1]:
             lines.pop()

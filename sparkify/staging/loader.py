@@ -1,9 +1,11 @@
 """The client-side loader: source objects to a stream of COPY text, in source order.
 
-GETs run ahead of the parser (bounded by count and bytes), big bodies are cut into line
-chunks parsed by worker processes while this process feeds the COPY, and the rows and errors
-come out exactly as a serial parse gives them. PostgreSQL's staging reads this stream into
-`COPY ... FROM STDIN`; Redshift loads server-side and never uses it.
+GETs run ahead of the parser (bounded by count and bytes), bodies are cut into line chunks
+parsed by a thread of this process (compiled, see sparkify/staging/native.py) while the main
+thread feeds the COPY; a chunk the compiled parser gives back goes to worker processes (the
+Python paths), and the rows and errors come out exactly as a serial parse gives them.
+PostgreSQL's staging reads this stream into `COPY ... FROM STDIN`; Redshift loads server-side
+and never uses it.
 """
 
 from __future__ import annotations
@@ -21,18 +23,20 @@ from typing import Self
 
 from sparkify.errors import WarehouseError
 from sparkify.paths import PROJECT_ROOT
+from sparkify.staging.ahead import read_ahead
 from sparkify.staging.compression import PLAIN, compression_of, decompressed
-from sparkify.staging.lines import CopyChunk, LoadError, copy_chunk, line_chunks
+from sparkify.staging.lines import CopyChunk, LoadError, copy_chunk, line_chunks, plain_chunk
 from sparkify.staging.mappers import RowMapper
 from sparkify.store import GETS_IN_FLIGHT, ObjectStore, SourceObject
 
 FETCH_WORKERS = GETS_IN_FLIGHT
 FETCH_AHEAD_BYTES = 192 << 20  # bodies fetched but not yet parsed (beyond the one being parsed)
-# Parsing JSON is the staging bottleneck: bodies this big are cut into line chunks parsed by
-# worker processes while this one feeds COPY; smaller ones are parsed here, in order.
+# Bodies this big are cut into line chunks; a chunk the compiled parser gives back (or every
+# chunk, without it) is parsed by worker processes; smaller bodies are parsed here, in order.
 PARSE_WORKERS = min(2, os.cpu_count() or 1)
 PARSE_CHUNK_BYTES = 2 << 20
 PARALLEL_MIN_BYTES = 1 << 20
+PARSED_AHEAD = 4  # chunks parsed and not yet fed to COPY
 # A compressed object's text is several times its listed size (JSON logs compress 5-10x):
 # the fetch-ahead budget counts it at this multiple, so decompressed bodies stay within it.
 COMPRESSED_EXPANSION = 8
@@ -50,8 +54,12 @@ def copy_text(store: ObjectStore, objects: Sequence[SourceObject], mapper: RowMa
     with _ParsePool(mapper, PARSE_WORKERS) as pool:
         bodies = fetch_in_order(store, objects)
         pieces = _parsed_pieces(bodies, mapper, pool)
+        # the thread pays where the compiled parser does the work; many small Python-parsed
+        # objects (songs) would only hand each piece over between threads
+        ahead = read_ahead(pieces, PARSED_AHEAD, name="staging-parse") \
+            if mapper.typed is not None and mapper.typed.native is not None else pieces
         try:
-            for obj, piece in pieces:
+            for obj, piece in ahead:
                 if piece is None:  # the end of one object
                     on_object(obj, object_rows)
                     object_rows = 0
@@ -64,6 +72,7 @@ def copy_text(store: ObjectStore, objects: Sequence[SourceObject], mapper: RowMa
                 if piece.data:
                     yield piece.data
         finally:  # on failure: cancel queued chunks and GETs before the pool stops
+            ahead.close()  # after its thread, if any, has stopped and closed `pieces`
             pieces.close()
             bodies.close()
 
@@ -134,7 +143,10 @@ def _parsed_pieces(bodies: Iterator[tuple[SourceObject, bytes]], mapper: RowMapp
         for obj, body in bodies:
             parallel = pool.workers > 0 and len(body) >= PARALLEL_MIN_BYTES
             for chunk in line_chunks(body, PARSE_CHUNK_BYTES):  # numbered from 1, shifted in ready()
-                if parallel:
+                piece = plain_chunk(chunk, mapper)
+                if piece is not None:
+                    pending.append((obj, piece))
+                elif parallel:
                     pending.append((obj, pool.submit(chunk, obj.uri)))
                 else:
                     pending.append((obj, copy_chunk(chunk, obj.uri, mapper)))

@@ -16,13 +16,9 @@ import msgspec
 
 from sparkify.staging.jsonpaths import _extract
 from sparkify.staging.schema import FLOAT, STAGING_EVENTS, STAGING_SONGS, TEXT, StagingTable
-from sparkify.staging.rules import ColumnRule, column_rules
+from sparkify.staging.rules import ColumnRule, column_rules, number_bounds
+from sparkify.staging.native import NATIVE, NativeRows
 from sparkify.staging.values import _BOUNDS, CONVERTERS, NULL, BadRecord
-
-try:  # built from _copyrows.c at install when a C compiler is there (setup.py)
-    from sparkify.staging._copyrows import format_rows as compiled_rows
-except ImportError:  # without it, the typed line function below builds every row
-    compiled_rows = None
 
 @dataclass(frozen=True)
 class Field:
@@ -61,7 +57,6 @@ class RowMapper:
 
 
 _SKIPPED = msgspec.Raw(b"null")
-_COMPILED_KINDS = {TEXT: 0, FLOAT: 2}  # the rest are integers (1), as _copyrows.c numbers them
 _UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(.*)`$", re.S)
 
 
@@ -77,8 +72,7 @@ class _TypedDecoder:
     that skips it, and the lines after it stay on the fast path. Only for top-level keys.
     """
 
-    def __init__(self, fields: tuple[Field, ...],
-                 compiled: Callable[[list, tuple], bytes | None] | None = compiled_rows) -> None:
+    def __init__(self, fields: tuple[Field, ...], native: Any = NATIVE) -> None:
         kinds = {field.source: field.kind for field in fields}
         attribute = {key: f"k{i}" for i, key in enumerate(kinds)}
         # a key feeding one column carries that column's rule into its type, checked by msgspec
@@ -94,22 +88,13 @@ class _TypedDecoder:
         checked = {key for key, (_, narrowed) in as_type.items() if narrowed is not None}
         self.copy_line = self._compile(fields, attribute, checked, escape=True)
         self.copy_line_unescaped = self._compile(fields, attribute, checked, escape=False)
-        self._compiled, self._columns = None, ()
-        if compiled is not None and all(f.rule is None or f.source in checked for f in fields):
-            self._compiled = compiled  # every rule checked by msgspec: formatting is all that is left
-            self._columns = tuple((attribute[f.source], _COMPILED_KINDS.get(f.kind, 1),
-                                   f.rule is None or not f.rule.not_null) for f in fields)
-
-    @property
-    def compiled(self) -> bool:
-        """Whether rows are built by the compiled formatter (sparkify/staging/_copyrows.c)."""
-        return self._compiled is not None
+        self.native = NativeRows.for_fields(fields, attribute, checked, native)
 
     def copy_text(self, records: list, clean: bool) -> bytes | None:
         """The COPY text of decoded records, or None when one of them needs the reference path
-        (a NUL, a lone surrogate): the same bytes from the compiled formatter or from Python."""
-        if self._compiled is not None:
-            return self._compiled(records, self._columns)
+        (a NUL): the same bytes from the compiled formatter or from Python."""
+        if self.native is not None:
+            return self.native.format(records)
         copy_line = self.copy_line_unescaped if clean else self.copy_line
         try:
             return "".join([copy_line(record) for record in records]).encode("utf-8")
@@ -204,35 +189,10 @@ def _rule_as_type(kind: str, rule: ColumnRule) -> Any | None:
         return str
     if rule.values is not None:
         return None
-    bounds = _number_bounds(kind, rule.between)
+    bounds = number_bounds(kind, rule.between)
     if bounds is None:
         return None
     return Annotated[float if kind == FLOAT else int, msgspec.Meta(**bounds)]
-
-
-def _number_bounds(kind: str, between: tuple | None) -> dict[str, float] | None:
-    """msgspec's bounds for a number column: its type's range within the rule's, if any."""
-    if kind == FLOAT:
-        if between is None:
-            return {}
-        low, high, strict_low, strict_high = between
-        bounds = {}
-        if low is not None:
-            bounds["gt" if strict_low else "ge"] = float(low)
-        if high is not None:
-            bounds["lt" if strict_high else "le"] = float(high)
-        return bounds
-    low, high = _BOUNDS[kind]
-    ge, le = low, high - 1
-    if between is not None:
-        rule_low, rule_high, strict_low, strict_high = between
-        if any(b is not None and float(b) != int(b) for b in (rule_low, rule_high)):
-            return None  # an integer column bounded by a fraction: left to the Python test
-        if rule_low is not None:
-            ge = max(ge, int(rule_low) + (1 if strict_low else 0))
-        if rule_high is not None:
-            le = min(le, int(rule_high) - (1 if strict_high else 0))
-    return {"ge": ge, "le": le}
 
 
 def events_mapper(jsonpaths: tuple[tuple, ...]) -> RowMapper:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sparkify.staging.schema import FLOAT, TEXT, Column
-from sparkify.staging.values import NULL, BadRecord
+from sparkify.staging.values import _BOUNDS, NULL, BadRecord
 
 RECORD_EXPECTATIONS = ("expect_column_values_to_not_be_null", "expect_column_values_to_be_between",
                        "expect_column_values_to_be_in_set")
@@ -70,6 +70,32 @@ class ColumnRule:
         above = low is None or (number > low if strict_low else number >= low)
         below = high is None or (number < high if strict_high else number <= high)
         return above and below
+
+
+def number_bounds(kind: str, between: tuple | None) -> dict[str, float] | None:
+    """A number column's bounds (msgspec's names: ge, le, gt, lt): its type's range within
+    the rule's, if any; None for an integer column bounded by a fraction."""
+    if kind == FLOAT:
+        if between is None:
+            return {}
+        low, high, strict_low, strict_high = between
+        bounds = {}
+        if low is not None:
+            bounds["gt" if strict_low else "ge"] = float(low)
+        if high is not None:
+            bounds["lt" if strict_high else "le"] = float(high)
+        return bounds
+    low, high = _BOUNDS[kind]
+    ge, le = low, high - 1
+    if between is not None:
+        rule_low, rule_high, strict_low, strict_high = between
+        if any(b is not None and float(b) != int(b) for b in (rule_low, rule_high)):
+            return None  # an integer column bounded by a fraction: left to the Python test
+        if rule_low is not None:
+            ge = max(ge, int(rule_low) + (1 if strict_low else 0))
+        if rule_high is not None:
+            le = min(le, int(rule_high) - (1 if strict_high else 0))
+    return {"ge": ge, "le": le}
 
 
 def column_rules(table: str, columns: tuple[Column, ...]) -> dict[str, ColumnRule]:

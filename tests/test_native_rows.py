@@ -1,0 +1,152 @@
+"""The compiled parts of staging (sparkify/staging/copytext/) write exactly the bytes of the
+Python paths, or hand the chunk back (None) where those would refuse a line or need a look;
+and they are built wherever there is a C compiler."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import struct
+import sysconfig
+
+import orjson
+import pytest
+
+from sparkify.staging.lines import copy_chunk
+from sparkify.staging.mappers import _TypedDecoder
+from sparkify.staging.native import NATIVE
+from tests.conftest import event
+from tests.test_bench_smoke import EVENTS, ODD_VALUES, _reference
+
+needs_compiled = pytest.mark.skipif(NATIVE is None,
+                                    reason="sparkify.staging._copyrows was not built (no C compiler)")
+
+
+def test_the_formatter_is_built_where_there_is_a_c_compiler():
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        pytest.skip(f"no C compiler ({compiler}): the Python line function builds the rows")
+    assert NATIVE is not None, "make setup should have built sparkify/staging/copytext/"
+    assert EVENTS.typed.native is not None
+
+
+def _random_float(rng: random.Random) -> float:
+    """Floats of every shape repr writes: random bits, short decimals, integers, ties, tiny."""
+    shape = rng.randrange(6)
+    if shape == 0:
+        value = struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]
+        return value if value == value and abs(value) != float("inf") else 0.5
+    if shape == 1:
+        return round(rng.uniform(-1e6, 1e6), rng.randint(0, 12))
+    if shape == 2:
+        return rng.randint(1, 10 ** rng.randint(1, 15)) / 10 ** rng.randint(0, 15)
+    if shape == 3:
+        return float(rng.randint(-10**16, 10**16))
+    if shape == 4:
+        return rng.random() * 10.0 ** rng.randint(-7, 17)
+    return (rng.randint(1, 2**50) + 0.5) / 10 ** rng.randint(0, 10)
+
+
+def _random_text(rng: random.Random, nul: bool = True) -> str:
+    alphabet = ("\x00" if nul else "") + "ab \\\t\n\r\x08\x7f\u00e9\u20ac\U0001f600/\"\u2028"
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+
+
+def _decoded_records(rng: random.Random, typed: _TypedDecoder, count: int) -> list:
+    """Records msgspec's typed decoder takes, with odd values, random floats and texts."""
+    keys = list(event().keys())
+    records = []
+    while len(records) < count:
+        record = event(song="A", artist="X", length=200.5, userId=str(rng.randint(1, 99)))
+        for key in rng.sample(keys, rng.randint(0, 6)):
+            pick = rng.random()
+            record[key] = (rng.choice(ODD_VALUES) if pick < 0.4 else _random_float(rng)
+                           if pick < 0.7 else _random_text(rng))
+        try:
+            records.append(typed.decode(orjson.dumps(record)))
+        except typed.refused:
+            continue
+    return records
+
+
+@needs_compiled
+def test_compiled_rows_are_the_python_line_functions_bytes():
+    compiled = EVENTS.typed
+    python = _TypedDecoder(EVENTS.fields, native=None)
+    assert compiled.native is not None and python.native is None
+    rng = random.Random(11)
+    records = _decoded_records(rng, compiled, 20_000)
+    handed_back = 0
+    for start in range(0, len(records), 50):
+        batch = records[start:start + 50]
+        expected = python.copy_text(batch, clean=False)
+        assert compiled.copy_text(batch, clean=False) == expected
+        handed_back += expected is None
+    assert 0 < handed_back < len(records) // 50  # some batches hold a NUL, most do not
+
+
+@needs_compiled
+def test_every_float_is_written_as_repr_writes_it():
+    compiled = EVENTS.typed
+    rng = random.Random(5)
+    values = [_random_float(rng) for _ in range(100_000)] + [
+        0.0, -0.0, 1e-4, 9.999e-5, 1e15, 1e16, 999999999999999.9, 0.1, 0.3, 2.675,
+        1.0000000000000002, 5e-324, 1.7976931348623157e308, 1541105830796.0]
+    records = [compiled.decode(orjson.dumps(event(length=value))) for value in values]
+    lines = compiled.copy_text(records, clean=True).decode().splitlines()
+    column = [field.source for field in EVENTS.fields].index("length")
+    assert [line.split("\t")[column] for line in lines] == [repr(value) for value in values]
+
+
+def _json_text(rng: random.Random, text: str) -> bytes:
+    """`text` as a JSON string, its characters written plainly or as \\u escapes at random."""
+    out = []
+    for char in text:
+        if rng.random() < 0.3 or char in '"\\' or char < " ":
+            out.append("".join(f"\\u{unit:04x}" for unit in
+                               struct.unpack(f">{len(char.encode('utf-16-be')) // 2}H",
+                                             char.encode("utf-16-be"))))
+        else:
+            out.append(char)
+    return ('"' + "".join(out) + '"').encode()
+
+
+def _plain_line(rng: random.Random) -> bytes:
+    """An event line of the mapped keys in any order and spacing, some values odd or broken."""
+    record = event(song="A", artist="X", length=200.5, userId=str(rng.randint(1, 99)))
+    parts = []
+    for key in rng.sample(list(record), len(record) - rng.randint(0, 2)):
+        value = record[key]
+        pick = rng.random()
+        if pick < 0.02:
+            value = rng.choice(ODD_VALUES)
+        elif pick < 0.15:
+            value = (_random_float(rng) if isinstance(value, float) else value + rng.randint(-9, 9)
+                     if isinstance(value, int) else _random_text(rng, nul=False))
+        text = _json_text(rng, value) if isinstance(value, str) else orjson.dumps(value)
+        space = rng.choice([b"", b" ", b"\t"])
+        parts.append(b'"' + key.encode() + b'"' + space + b":" + space + text)
+    line = b"{" + b",".join(parts) + b"}"
+    if rng.random() < 0.05:  # broken now and then: cut, doubled, bad UTF-8, CR, trailing text
+        line = rng.choice([line[:-1], line + line, line.replace(b"A", b"\xff"), line + b"\r",
+                           line + b" x", b" " + line + b" "])
+    return line
+
+
+@needs_compiled
+def test_parsed_lines_are_the_reference_rows_or_given_back():
+    """Line by line (each line its own chunk, so each one the C parser takes is compared) and
+    in whole chunks: the rows and errors of the reference parser, and most lines taken."""
+    rng = random.Random(17)
+    taken = 0
+    lines = [_plain_line(rng) for _ in range(4000)]
+    for line in lines:
+        expected = _reference(line, EVENTS)
+        taken += EVENTS.typed.native.parse(line) is not None
+        piece = copy_chunk(line, "s3://b/k.json", EVENTS)
+        assert (piece.data, list(piece.errors)) == expected, line
+    assert len(lines) // 3 < taken < len(lines)
+    body = b"\n".join(line for line in lines if EVENTS.typed.native.parse(line) is not None)
+    parsed = EVENTS.typed.native.parse(body)
+    assert parsed is not None and parsed[0] == _reference(body, EVENTS)[0]
+    assert parsed[1:] == (body.count(b"\n") + 1, body.count(b"\n"))
