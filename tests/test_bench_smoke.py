@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from sparkify.staging import loader
-from sparkify.staging.lines import BOM, copy_chunk, copy_lines, line_chunks
+from sparkify.staging.lines import BOM, copy_chunk, copy_lines, line_chunks, python_chunk
 from sparkify.staging.schema import DEFAULT_JSONPATHS, STAGING_EVENTS
 from sparkify.staging.mappers import SongsMapper, events_mapper
 from sparkify.staging.jsonpaths import load_jsonpaths
@@ -56,10 +56,10 @@ def _reference(body: bytes, mapper) -> tuple[bytes, list]:
     return rows.encode(), errors
 
 
-def _in_chunks(body: bytes, mapper, size: int) -> tuple[bytes, list]:
+def _in_chunks(body: bytes, mapper, size: int, parse=copy_chunk) -> tuple[bytes, list]:
     pieces, lines_before = [], 0
     for chunk in line_chunks(body, size):
-        piece = copy_chunk(chunk, "s3://b/k.json", mapper)
+        piece = parse(chunk, "s3://b/k.json", mapper)
         pieces.append(piece.shifted(lines_before))
         lines_before += piece.line_breaks
     return b"".join(p.data for p in pieces), [e for p in pieces for e in p.errors]
@@ -92,7 +92,8 @@ def test_typed_decoding_gives_the_reference_rows_and_errors():
         body = b"\n".join(lines)
         expected = _reference(body, EVENTS)
         for size in (1, 1 << 20):
-            assert _in_chunks(body, EVENTS, size) == expected, body
+            for parse in (copy_chunk, python_chunk):  # the compiled parser first, or not at all
+                assert _in_chunks(body, EVENTS, size, parse) == expected, body
 
 
 class _FilesStore:

@@ -176,9 +176,12 @@ def plain_chunk(chunk: bytes, mapper: RowMapper) -> CopyChunk | None:
 def copy_chunk(chunk: bytes, source: str, mapper: RowMapper) -> CopyChunk:
     """The rows and errors of the lines of `chunk`, exactly as `copy_lines` gives them, its
     lines numbered from 1 (`CopyChunk.shifted` puts them where the chunk is in its object)."""
-    piece = plain_chunk(chunk, mapper)  # most chunks: every line plain, parsed in C
-    if piece is not None:
-        return piece
+    # most chunks: every line plain, parsed in C
+    return plain_chunk(chunk, mapper) or python_chunk(chunk, source, mapper)
+
+
+def python_chunk(chunk: bytes, source: str, mapper: RowMapper) -> CopyChunk:
+    """`copy_chunk` by the Python paths alone: for a chunk `plain_chunk` gave back."""
     typed = mapper.typed
     clean = _JSON_ESCAPES_TO_CHECK.search(chunk) is None
     lines = chunk.split(b"\n")

@@ -25,7 +25,7 @@ from sparkify.errors import WarehouseError
 from sparkify.paths import PROJECT_ROOT
 from sparkify.staging.ahead import read_ahead
 from sparkify.staging.compression import PLAIN, compression_of, decompressed
-from sparkify.staging.lines import CopyChunk, LoadError, copy_chunk, line_chunks, plain_chunk
+from sparkify.staging.lines import CopyChunk, LoadError, line_chunks, plain_chunk, python_chunk
 from sparkify.staging.mappers import RowMapper
 from sparkify.store import GETS_IN_FLIGHT, ObjectStore, SourceObject
 
@@ -149,7 +149,7 @@ def _parsed_pieces(bodies: Iterator[tuple[SourceObject, bytes]], mapper: RowMapp
                 elif parallel:
                     pending.append((obj, pool.submit(chunk, obj.uri)))
                 else:
-                    pending.append((obj, copy_chunk(chunk, obj.uri, mapper)))
+                    pending.append((obj, python_chunk(chunk, obj.uri, mapper)))
                 yield from ready(in_flight)
             pending.append((obj, None))
             yield from ready(in_flight)
@@ -161,7 +161,7 @@ def _parsed_pieces(bodies: Iterator[tuple[SourceObject, bytes]], mapper: RowMapp
 
 
 class _ParsePool:
-    """Worker processes running `copy_chunk` (started on first use, stopped on exit).
+    """Worker processes running `python_chunk` (started on first use, stopped on exit).
 
     Each is a fresh `python -c` that imports only sparkify.staging (multiprocessing's spawn
     would re-run the flow script's imports in every worker), fed by a thread of its own over

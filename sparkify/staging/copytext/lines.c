@@ -215,6 +215,9 @@ static int put_number(Buffer *out, const Target *target, const char *p, const ch
     char *parsed;
     double number = strtod_l(text, &parsed, c_numbers);  /* glibc's rounds correctly */
     if (parsed != text + (stop - p) || isinf(number)) return 0;
+    if (number == 0 && memchr(text, '.', stop - p) == NULL) {
+        number = 0.0;  /* the integer -0 is 0, and float(0) has no sign */
+    }
     return put_double(out, number, released);
 }
 
