@@ -33,6 +33,9 @@ static inline int reserve(Buffer *buffer, size_t more) {
 }
 
 static inline int put(Buffer *buffer, const char *bytes, size_t size) {
+    if (size == 0) {  /* memcpy may not be handed NULL, as an empty buffer's data is */
+        return 0;
+    }
     if (reserve(buffer, size) < 0) {
         return -1;
     }

@@ -223,7 +223,8 @@ static int put_number(Buffer *out, const Target *target, const char *p, const ch
 
 static int in_values(const Target *target, const char *text, size_t size) {
     for (Py_ssize_t i = 0; i < target->value_count; i++) {
-        if ((size_t)target->value_size[i] == size && memcmp(target->value_text[i], text, size) == 0) {
+        if ((size_t)target->value_size[i] == size &&
+            (size == 0 || memcmp(target->value_text[i], text, size) == 0)) {
             return 1;
         }
     }
