@@ -181,3 +181,28 @@ def test_gets_bench_runs_at_a_tiny_scale(tmp_path):
     assert all(row["gets"] == result["objects"] and row["bytes"] > 0 for row in result["rounds"])
     fastest = min(row["wall_s"] for row in result["rounds"] if row["delay_ms"] == 30.0)
     assert fastest >= 0.03 * result["objects"] / 4  # 4 in flight, each answer 30 ms late
+
+
+def _with_extra_key(key: bytes, value: bytes) -> bytes:
+    """An event line that starts with a key no column maps."""
+    return b'{"' + key + b'":' + value + b"," + orjson.dumps(event(userId="7"))[1:]
+
+
+@pytest.mark.parametrize("body", [
+    _with_extra_key(b"\\u0001", b"1"),  # keys msgspec cannot name a struct field
+    _with_extra_key(b'a\\"b', b"1") + b"\n" + _with_extra_key(b'a\\"b', b"2"),
+    _with_extra_key(b"\\t", b"1"),
+    _with_extra_key(b"x", b'"\x82"'),  # an unmapped key's value: invalid UTF-8
+    _with_extra_key(b"x", b"1") + b"\n" + _with_extra_key(b"x", b'"\xff"'),
+    _with_extra_key(b"x", b'"\xed\xa0\x80"'),  # a surrogate written as UTF-8
+    _with_extra_key(b"x", b"1e5000"),  # beyond a double
+    _with_extra_key(b"x", b"9" * 400),
+    _with_extra_key(b"x", b"9" * 308) + b"\n" + _with_extra_key(b"x", b'["\\ud800"]'),
+], ids=["control-key", "quote-key", "tab-key", "bad-utf8", "bad-utf8-later", "surrogate-utf8",
+        "huge-float", "huge-int", "lone-surrogate-nested"])
+def test_a_key_no_column_maps_is_checked_as_the_reference_checks_it(body):
+    """Its value is valid JSON or the line is an error, whatever the key; no path may crash on
+    a key or skip a value orjson refuses (found by a differential fuzz of the chunk paths)."""
+    expected = _reference(body, EVENTS)
+    for parse in (copy_chunk, python_chunk):
+        assert _in_chunks(body, EVENTS, 1 << 20, parse) == expected

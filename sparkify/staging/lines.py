@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import orjson
 
-from sparkify.staging.mappers import RowMapper
+from sparkify.staging.mappers import RowMapper, _TypedDecoder
 from sparkify.staging.values import BadRecord
 
 RAW_TEXT_KEPT = 256  # characters of a malformed line kept in load_errors
@@ -67,11 +67,12 @@ def records_at(lines: list[bytes], index: int, source: str, number: int,
     if values is None:
         return [], [first_error], 1
     rows, errors = [], []
+    raw = _raw(line)  # one string for all the line's errors: a line may hold many values
     for value in values:
         try:
             rows.append(_row(value, copy_line))
         except BadRecord as exc:
-            errors.append(LoadError(source, number, str(exc), _raw(line)))
+            errors.append(LoadError(source, number, str(exc), raw))
     return rows, errors, used
 
 
@@ -130,6 +131,10 @@ BOM = b"\xef\xbb\xbf"
 # skip the per-value escape test. Conservative: `\u000` also covers harmless \u0001...
 # One regular expression scans a chunk about ten times faster than seven `in` tests.
 _JSON_ESCAPES_TO_CHECK = re.compile(rb"\\(?:[\\tnr]|u00(?:0|5[cC]))")
+# orjson refuses an integer beyond a double's range (309 digits and more); msgspec decodes it
+# as a Python int where a value is skipped (a key no column maps), so such a chunk is read by
+# the reference alone. A run of digits inside a string sends it there too, harmlessly.
+_INTEGER_BEYOND_DOUBLE = re.compile(rb"[0-9]{309}")
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,7 @@ def copy_chunk(chunk: bytes, source: str, mapper: RowMapper) -> CopyChunk:
 
 def python_chunk(chunk: bytes, source: str, mapper: RowMapper) -> CopyChunk:
     """`copy_chunk` by the Python paths alone: for a chunk `plain_chunk` gave back."""
-    typed = mapper.typed
+    typed = mapper.typed if _INTEGER_BEYOND_DOUBLE.search(chunk) is None else None
     clean = _JSON_ESCAPES_TO_CHECK.search(chunk) is None
     lines = chunk.split(b"\n")
     breaks = len(lines) - 1
@@ -195,16 +200,16 @@ def python_chunk(chunk: bytes, source: str, mapper: RowMapper) -> CopyChunk:
             data = None
         if data is not None:
             return CopyChunk(data, len(lines), breaks)
-    rows, errors, unmapped = _lines_one_by_one(lines, source, mapper, clean)
+    rows, errors, unmapped = _lines_one_by_one(lines, source, mapper, typed, clean)
     return CopyChunk("".join(rows).encode("utf-8"), len(rows), breaks, tuple(errors),
                      tuple(unmapped.items()))
 
 
-def _lines_one_by_one(lines: list[bytes], source: str, mapper: RowMapper, clean: bool,
+def _lines_one_by_one(lines: list[bytes], source: str, mapper: RowMapper,
+                      typed: _TypedDecoder | None, clean: bool,
                       ) -> tuple[list[str], list[LoadError], dict[str, int]]:
     """Each line decoded on its own; a line the fast decoder refuses is redone by the
     reference code, and a key no column maps is noted and skipped from then on."""
-    typed = mapper.typed
     if typed is not None:
         decode, refused = typed.decode, typed.refused
         copy_line = typed.copy_line_unescaped if clean else typed.copy_line

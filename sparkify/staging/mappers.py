@@ -56,8 +56,8 @@ class RowMapper:
         return type(self), (self.table, self.fields)
 
 
-_SKIPPED = msgspec.Raw(b"null")
 _UNKNOWN_FIELD = re.compile(r"Object contains unknown field `(.*)`$", re.S)
+_NOT_A_FIELD_NAME = re.compile(r'[\\"\x00-\x1f]')  # msgspec cannot rename a field to these
 
 
 class _TypedDecoder:
@@ -102,10 +102,14 @@ class _TypedDecoder:
             return None
 
     def decoder_with(self, unmapped: frozenset[str]) -> Callable[[bytes], Any]:
-        """A decoder that also accepts (and skips, undecoded) these keys no column maps."""
+        """A decoder that also accepts these keys no column maps, and skips their values once
+        decoded (as `Any`: msgspec.Raw would not check their UTF-8 or range, as orjson does).
+        A key that cannot name a struct field (a control character, a quote, a backslash) is
+        not accepted: lines that hold it take the reference path."""
         if unmapped not in self._decoders:
-            skipped = [(f"x{i}", msgspec.Raw, msgspec.field(default=_SKIPPED, name=key))
-                       for i, key in enumerate(sorted(unmapped))]
+            skipped = [(f"x{i}", Any, msgspec.field(default=None, name=key))
+                       for i, key in enumerate(sorted(unmapped))
+                       if _NOT_A_FIELD_NAME.search(key) is None]
             struct = msgspec.defstruct("TypedRecord", self._fields + skipped, gc=False,
                                        forbid_unknown_fields=True, kw_only=True)
             self._decoders[unmapped] = msgspec.json.Decoder(struct).decode
