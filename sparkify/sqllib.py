@@ -17,26 +17,23 @@ ENGINES = ("postgres", "redshift")
 TABLES = (
     "staging_events", "staging_songs", "load_errors", "load_ledger",
     "users", "user_level_history", "artist", "song", "time", "songplay",
-    "song_records", "songplay_source", "user_latest_event", "user_level_events", "play_matches",
+    "song_records", "user_events",
 )
 STAR_TABLES = ("songplay", "users", "song", "artist", "time", "user_level_history")
 
-# The transform, in order: dimensions from staging, then the fact, then time from the fact.
+# The transform, in order. The history first (every distinct song record and user event ever
+# staged); then each star table: the rows of the keys this load touches are deleted and
+# recomputed from the history by the SELECT a full load runs (songplay's are updated in place,
+# so a play keeps its songplay_id).
 TRANSFORM_STEPS = (
     "star/song_records", "star/song_records_analyze",
     "star/artist_remove_restaged", "star/artist",
     "star/song_remove_restaged", "star/song",
-    "star/newer_user_events", "star/newer_user_events_analyze",
-    "star/users_remove_superseded", "star/users",
-    "star/user_latest_event_remove_superseded", "star/user_latest_event",
-    "star/user_level_events", "star/user_level_events_analyze",
-    "star/user_level_history_remove_restaged", "star/user_level_history",
-    "star/staged_plays", "star/staged_plays_analyze",
-    "star/earlier_copies", "star/earlier_copies_analyze",
-    "star/songplay_source_earlier", "star/songplay_earlier",
-    "star/songplay_source", "star/songplay_source_analyze",
-    "star/play_matches_clear", "star/play_matches", "star/play_matches_analyze",
-    "star/songplay_rematch", "star/songplay", "star/songplay_analyze",
+    "star/user_events", "star/user_events_analyze",
+    "star/users_remove_touched", "star/users",
+    "star/user_level_history_remove_touched", "star/user_level_history",
+    "star/touched_plays", "star/touched_plays_analyze",
+    "star/songplay_update", "star/songplay",
     "star/time_remove_unused", "star/time",
 )
 
@@ -44,8 +41,7 @@ TRANSFORM_STEPS = (
 # full refresh, when PostgreSQL builds its indexes after the insert instead of row by row
 # (PostgresWarehouse.run_step).
 TABLE_FILLED_BY = {
-    "star/user_level_events": "user_level_events",
-    "star/songplay_source": "songplay_source",
+    "star/user_events": "user_events",
     "star/songplay": "songplay",
     "star/time": "time",
 }

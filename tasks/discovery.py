@@ -116,7 +116,13 @@ def select_new_objects(runtime: Runtime, found: DiscoveredSources,
     """Keep the objects that are new or changed since the load ledger last saw them."""
     if full_refresh:
         return found
-    ledger = runtime.warehouse().loaded_objects()
+    warehouse = runtime.warehouse()
+    if warehouse.lacks_history():
+        get_run_logger().warning("the star was built by an earlier version of the pipeline, "
+                                 "without the user_events history an incremental load reads: "
+                                 "it is rebuilt from every object (as with --full-refresh)")
+        return replace(found, rebuild=True)
+    ledger = warehouse.loaded_objects()
     if _jsonpaths_changed(found.jsonpaths, ledger):
         get_run_logger().warning("the JSONPaths file %s changed since the last load: every event "
                                  "means something else now, so the star is rebuilt from every "

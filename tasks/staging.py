@@ -8,10 +8,8 @@ from prefect.logging import get_run_logger
 
 from sparkify.quality.gate import import_great_expectations_in_background
 from sparkify.runtime import Runtime
-from sparkify.staging.jsonpaths import load_jsonpaths
-from sparkify.staging.mappers import SongsMapper, events_mapper
-from sparkify.staging.schema import STAGING_EVENTS
-from sparkify.warehouse.base import StageResult, StagingSource
+from sparkify.warehouse.base import StageResult
+from sparkify.warehouse.staging_jobs import staging_jobs
 from tasks.discovery import DiscoveredSources
 from tasks.retries import io_task
 
@@ -30,14 +28,9 @@ def stage_sources(runtime: Runtime, to_load: DiscoveredSources, max_errors: int,
     """Replace staging_events (mapped through the JSONPaths file) and staging_songs (keys
     matched case-insensitively); the engine decides whether the two loads run side by side."""
     store = runtime.store()
-    jsonpaths = to_load.jsonpaths
-    mapper = events_mapper(load_jsonpaths(store.read(jsonpaths.bucket, jsonpaths.key),
-                                          jsonpaths.uri, STAGING_EVENTS))
-    jobs = [("staging_events", StagingSource(to_load.events, mapper=mapper,
-                                             jsonpaths_uri=jsonpaths.uri,
-                                             prefix_uri=runtime.sources.log_data)),
-            ("staging_songs", StagingSource(to_load.songs, mapper=SongsMapper(),
-                                            prefix_uri=runtime.sources.song_data))]
+    jobs = staging_jobs(store, events=to_load.events, songs=to_load.songs,
+                        jsonpaths=to_load.jsonpaths, log_data=runtime.sources.log_data,
+                        song_data=runtime.sources.song_data)
     # GX loads while the second load runs (the songs, which wait on S3 more than on this
     # process; on Redshift, while both run on the cluster).
     results = runtime.warehouse().stage_all(

@@ -1,4 +1,4 @@
-"""Transform: staging tables into the star schema, all five tables in one transaction."""
+"""Transform: the staged rows into the history and the six star tables, in one transaction."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from prefect.logging import get_run_logger
 
 from sparkify.errors import QualityGateError, WarehouseError
 from sparkify.runtime import Runtime
-from sparkify.sqllib import TRANSFORM_STEPS
 from sparkify.warehouse.base import StageResult
 from tasks.discovery import DiscoveredSources
 from tasks.retries import io_task
@@ -31,14 +30,9 @@ def transform_star(runtime: Runtime, loaded: DiscoveredSources, staged: list[Sta
     transaction_started = time.perf_counter()
     try:
         with warehouse.transaction() as cur:
-            if full_refresh or loaded.rebuild:
-                warehouse.run(cur, "refresh/clear_star")
-            for name in TRANSFORM_STEPS:
-                started = time.perf_counter()
-                rows = warehouse.run_step(cur, name)
-                seconds = time.perf_counter() - started
-                steps[name.split("/")[-1]] = {"rows": rows, "seconds": seconds}
-                logger.info("%s: %d rows in %.2fs", name, rows, seconds)
+            warehouse.transform(cur, rebuild=full_refresh or loaded.rebuild,
+                                on_step=lambda name, rows, seconds: _note_step(steps, name, rows,
+                                                                               seconds, logger))
             warehouse.record_loaded(cur, _ledger_rows(loaded, staged, run_id))
             warehouse.analyze_star(cur)
             waited = _wait_for(before_commit, logger)
@@ -49,6 +43,11 @@ def transform_star(runtime: Runtime, loaded: DiscoveredSources, staged: list[Sta
     logger.info("transform committed in %.2fs, after %.2fs waiting for the staging gate",
                 committed, waited, extra={"transform_seconds": committed, "gate_wait_seconds": waited})
     return steps
+
+
+def _note_step(steps: dict, name: str, rows: int, seconds: float, logger) -> None:
+    steps[name.split("/")[-1]] = {"rows": rows, "seconds": seconds}
+    logger.info("%s: %d rows in %.2fs", name, rows, seconds)
 
 
 def _raise_the_gates_verdict(before_commit: Callable[[], object] | None,

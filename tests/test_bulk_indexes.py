@@ -60,7 +60,7 @@ def test_a_first_load_ends_with_the_indexes_the_ddl_made(warehouse_url):
     warehouse.create_tables()
     made = query(warehouse_url, INDEXES, (TABLES,))
     assert {name for _, name, _ in made} >= {"songplay_pkey", "songplay_play_key",
-                                              "songplay_start_time", "time_pkey"}
+                                              "user_events_identity", "time_pkey"}
 
     stage_and_transform(warehouse, plays(50))
 
@@ -104,7 +104,7 @@ def test_a_transform_that_fails_without_the_indexes_leaves_them_as_they_were(
         stage_and_transform(warehouse, plays(20))
 
     assert query(warehouse_url, INDEXES, (TABLES,)) == made
-    assert query(warehouse_url, "SELECT COUNT(*) FROM songplay_source") == [(0,)]
+    assert query(warehouse_url, "SELECT COUNT(*) FROM user_events") == [(0,)]
 
 
 def test_a_step_that_fails_after_other_tables_indexes_were_built_again_rolls_back_too(

@@ -72,9 +72,9 @@ def test_incremental_run_stages_only_new_objects_and_equals_a_full_reload(
 
     # a play that matched no song, and the user who played it
     user_id, title, artist, length = query(
-        warehouse_url, "SELECT user_id, song, artist, length FROM songplay_source "
-                       "JOIN songplay USING (user_id) WHERE songplay.song_id IS NULL "
-                       "ORDER BY 1, 2 LIMIT 1")[0]
+        warehouse_url, "SELECT user_id, song, artist, length FROM user_events "
+                       "JOIN songplay USING (user_id, session_id, item_in_session) "
+                       "WHERE is_play AND songplay.song_id IS NULL ORDER BY 1, 2 LIMIT 1")[0]
     late_song = song("SOLATEARRIVAL0001", title, "ARLATE0000000001", artist, length)
     # a new day: that user changes level; the late song arrives in a new song file
     write_dataset(data, {"2018-11-06": [
@@ -96,10 +96,8 @@ def test_incremental_run_stages_only_new_objects_and_equals_a_full_reload(
     # every play of that title and artist, earlier ones included, now points at the late song
     matched = query(warehouse_url,
                     "SELECT DISTINCT songplay.song_id, songplay.artist_id FROM songplay "
-                    "JOIN songplay_source AS src ON src.user_id = songplay.user_id "
-                    "AND src.session_key = songplay.session_id "
-                    "AND src.item_key = songplay.item_in_session "
-                    "WHERE src.song = %s AND src.artist = %s", (title, artist))
+                    "JOIN user_events AS src USING (user_id, session_id, item_in_session) "
+                    "WHERE src.is_play AND src.song = %s AND src.artist = %s", (title, artist))
     assert matched == [("SOLATEARRIVAL0001", "ARLATE0000000001")]
 
     run(data, fresh_url)  # everything at once, on an empty warehouse

@@ -108,12 +108,12 @@ def test_an_older_day_loaded_late_splits_the_period_it_falls_in(warehouse_url):
 def test_reloading_the_same_events_changes_nothing(warehouse_url):
     load(warehouse_url, "again", [DAY_1 + DAY_2 + DAY_3])
     before = history(warehouse_url, "again")
-    kept = query(warehouse_url, "SELECT COUNT(*) FROM again.user_level_events")
+    kept = query(warehouse_url, "SELECT COUNT(*) FROM again.user_events")
 
     load(warehouse_url, "again", [DAY_2, DAY_1 + DAY_2 + DAY_3])
 
     assert history(warehouse_url, "again") == before
-    assert query(warehouse_url, "SELECT COUNT(*) FROM again.user_level_events") == kept == [(4,)]
+    assert query(warehouse_url, "SELECT COUNT(*) FROM again.user_events") == kept == [(4,)]
 
 
 def test_events_of_one_millisecond_count_as_their_last_and_events_without_a_level_not_at_all(

@@ -129,9 +129,9 @@ def test_no_update_has_an_outer_join_in_its_from_list(name):
 
 def test_the_outer_join_check_accepts_the_derived_table_form():
     derived = ("UPDATE songplay SET song_id = matches.song_id FROM (SELECT p.user_id, p.song_id "
-               "FROM play_matches AS p LEFT JOIN song ON song.song_id = p.song_id) AS matches "
+               "FROM touched_plays AS p LEFT JOIN song ON song.song_id = p.song_id) AS matches "
                "WHERE songplay.user_id = matches.user_id")
-    direct = ("UPDATE songplay SET song_id = p.song_id FROM play_matches AS p LEFT JOIN song "
+    direct = ("UPDATE songplay SET song_id = p.song_id FROM touched_plays AS p LEFT JOIN song "
               "ON song.song_id = p.song_id WHERE songplay.user_id = p.user_id")
 
     assert outer_joins_in_update_from(derived) == []

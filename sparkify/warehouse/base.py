@@ -21,7 +21,7 @@ from pydantic import SecretStr
 from sparkify.errors import MalformedRecordError, WarehouseError, first_line
 from sparkify.quality.targets import QualityTarget
 from sparkify.secrets import redact
-from sparkify.sqllib import STAR_TABLES, TABLES, SqlLibrary, quote_ident, quote_literal
+from sparkify.sqllib import STAR_TABLES, TABLES, TRANSFORM_STEPS, SqlLibrary, quote_ident, quote_literal
 from sparkify.staging.lines import LoadError
 from sparkify.staging.mappers import RowMapper
 from sparkify.store import ObjectStore, SourceObject
@@ -180,6 +180,23 @@ class Warehouse(ABC):
             self.run(cur, "ddl/schema", schema=quote_ident(self.schema))
             for table in TABLES:
                 self.run(cur, f"ddl/{table}")
+
+    def lacks_history(self) -> bool:
+        """The star has users but user_events is empty: built by a version before that table."""
+        return bool(self.count("ledger/history_missing"))
+
+    def transform(self, cur: Cursor, *, rebuild: bool,
+                  on_step: Callable[[str, int, float], None] | None = None) -> None:
+        """Fold the staged rows into the history and the star, in the caller's transaction;
+        `rebuild` empties the star, its history and the ledger first (--full-refresh).
+        `on_step(name, rows, seconds)` hears of each statement."""
+        if rebuild:
+            self.run(cur, "refresh/clear_star")
+        for name in TRANSFORM_STEPS:
+            started = time.perf_counter()
+            rows = self.run_step(cur, name)
+            if on_step:
+                on_step(name, rows, time.perf_counter() - started)
 
     def analyze_star(self, cur: Cursor) -> None:
         """Refresh planner statistics after a load (cheap, and it keeps the plans honest)."""

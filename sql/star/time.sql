@@ -1,14 +1,9 @@
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
-WITH play_times AS (
-    SELECT DISTINCT start_time
-    FROM songplay
-),
-
-new_play_times AS (
-    SELECT play_times.start_time
-    FROM play_times
+WITH new_times AS (
+    SELECT DISTINCT touched_plays.start_time
+    FROM touched_plays
     WHERE NOT EXISTS (
-        SELECT 1 FROM time WHERE time.start_time = play_times.start_time
+        SELECT 1 FROM time WHERE time.start_time = touched_plays.start_time
     )
 )
 
@@ -22,4 +17,4 @@ SELECT
     CAST(EXTRACT(MONTH FROM start_time) AS SMALLINT) AS month,
     CAST(EXTRACT(YEAR FROM start_time) AS SMALLINT) AS year,
     CAST(EXTRACT(DOW FROM start_time) AS SMALLINT) AS weekday
-FROM new_play_times
+FROM new_times

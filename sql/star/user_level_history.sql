@@ -1,33 +1,35 @@
--- The periods on a level of every user staged now, from all their kept events in ts order.
+-- The periods on a level of every user of this load, from all their kept events in ts order.
 INSERT INTO user_level_history (user_id, level, valid_from, valid_to)
-WITH restaged_users AS (
+WITH touched_users AS (
     SELECT DISTINCT user_id
     FROM staging_events
     WHERE NULLIF(user_id, '') IS NOT NULL
 ),
 
-restaged_level_events AS (
+level_events AS (
     SELECT
-        kept.user_id,
-        kept.ts,
-        kept.item_key,
-        kept.session_key,
-        kept.level
-    FROM user_level_events AS kept
-    INNER JOIN restaged_users
-        ON restaged_users.user_id = kept.user_id
+        user_events.user_id,
+        user_events.ts,
+        COALESCE(user_events.item_in_session, -1) AS item_key,
+        COALESCE(user_events.session_id, -1) AS session_key,
+        user_events.level
+    FROM user_events
+    INNER JOIN touched_users
+        ON touched_users.user_id = user_events.user_id
+    WHERE user_events.ts IS NOT NULL
+      AND user_events.level IS NOT NULL
 ),
 
 -- Several events in one millisecond: the level at that instant is that of the last of them
 -- (by itemInSession, then sessionId, then level), the order users takes the latest event in.
 events_by_lateness AS (
     SELECT
-        restaged_level_events.*,
+        level_events.*,
         ROW_NUMBER() OVER (
             PARTITION BY user_id, ts
             ORDER BY item_key DESC, session_key DESC, level DESC
         ) AS lateness
-    FROM restaged_level_events
+    FROM level_events
 ),
 
 level_at_each_instant AS (

@@ -15,4 +15,3 @@ CREATE TABLE IF NOT EXISTS songplay (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS songplay_play_key
     ON songplay (user_id, COALESCE(session_id, -1), COALESCE(item_in_session, -1));
-CREATE INDEX IF NOT EXISTS songplay_start_time ON songplay (start_time);

@@ -1,4 +1,4 @@
--- --full-refresh: empty the star, its bookkeeping and the ledger in the transform's
+-- --full-refresh: empty the star, its history and the ledger in the transform's
 -- transaction, one DELETE per table (Redshift's DELETE takes one). DELETE, not TRUNCATE:
 -- Redshift's TRUNCATE commits the open transaction, so a failed rebuild could not roll back
 -- to the previous star. An IDENTITY cannot be restarted without recreating its table, so
@@ -10,8 +10,5 @@ DELETE FROM artist;
 DELETE FROM time;
 DELETE FROM user_level_history;
 DELETE FROM song_records;
-DELETE FROM songplay_source;
-DELETE FROM user_latest_event;
-DELETE FROM user_level_events;
-DELETE FROM play_matches;
+DELETE FROM user_events;
 DELETE FROM load_ledger

@@ -1,2 +1,0 @@
--- Temporary tables get no automatic statistics; three statements join it next.
-ANALYZE earlier_copies
