@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Literal
 from uuid import UUID
 
-from prefect.artifacts import create_table_artifact
 from prefect.events import emit_event
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
@@ -16,6 +15,7 @@ from sparkify.errors import QualityGateError
 from sparkify.notify.events import quality_failed_event
 from sparkify.quality.report import QualityReport
 from sparkify.runtime import Runtime
+from tasks.artifacts import publish_table
 from tasks.retries import io_task
 
 QualityMode = Literal["fail", "warn"]
@@ -84,9 +84,9 @@ def run_checkpoint(runtime: Runtime, checkpoint: str, mode: QualityMode,
 def publish(report: QualityReport) -> UUID:
     """A keyed table artifact per checkpoint: one row per expectation, so the UI keeps history."""
     verdict = "passed" if report.success else f"failed {len(report.failures)}"
-    return create_table_artifact(
+    return publish_table(
         key=artifact_key(report),
-        table=report.artifact_rows(),
+        rows=report.artifact_rows(),
         description=f"GX checkpoint '{report.checkpoint}': {verdict} of "
                     f"{len(report.outcomes)} expectations in {report.seconds:.2f}s",
     )

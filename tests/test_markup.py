@@ -165,3 +165,192 @@ def test_without_the_escaping_the_markup_would_be_live(data_docs):
 
     cell = {"content_block_type": "table", "table": [["<b>x</b>", 1]], "header_row": ["v", "n"]}
     assert "<b>x</b>" in DefaultJinjaPageView().render_content_block({}, cell)
+
+
+# -- the ELT's own outputs: artifacts, the report page, messages -------------------------------
+
+# Markdown and Slack markup too: a link, an image, emphasis, a table-breaking newline and pipe.
+MARKDOWN = "[x](javascript:alert(1)) ![](http://example.invalid/x.png) *em* `c` a\n| b |"
+
+
+def hostile(column: str) -> str:
+    return f"{markup(column)} {MARKDOWN} <!channel> \x1b[31m{column}"
+
+
+EVENT_TEXT = {"auth": "auth", "firstName": "first_name",
+              "lastName": "last_name", "location": "location", "method": "method",
+              "userAgent": "user_agent", "userId": "user_id"}
+SONG_TEXT = {"artist_id": "artist_id", "artist_location": "artist_location",
+             "artist_name": "artist_name", "song_id": "song_id", "title": "title"}
+
+
+@pytest.fixture(scope="module")
+def elt_run(prefect_harness, database, tmp_path_factory):
+    """The ELT over data whose every text field holds markup; a song in two files (a
+    repeated song_id: a warning the gate reports with the value)."""
+    from flows.main import elt
+    from pydantic import SecretStr
+    from tests.conftest import event, song, write_dataset
+
+    _execute(database, "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+    the_song = song(**{key: hostile(name) for key, name in SONG_TEXT.items()}, duration=200.0)
+    events = [event(**{**{key: hostile(name) for key, name in EVENT_TEXT.items()},
+                       "artist": the_song["artist_name"], "song": the_song["title"]},
+                    length=200.0, itemInSession=n, ts=1541105830796 + n) for n in range(2)]
+    root = tmp_path_factory.mktemp("hostile")
+    write_dataset(root, {"2018-11-01": events}, {"TRAAAAA1": [the_song], "TRAAAAB1": [the_song]})
+    summary = elt(data=str(root), warehouse_url=SecretStr(database))
+    assert summary.matched_plays == 2 and summary.rows["songplay"] == 2
+    return summary
+
+
+def latest_artifact(key: str):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        [artifact] = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            sort=ArtifactSort.CREATED_DESC, limit=1)
+    data = artifact.data
+    return artifact.type, (json.loads(data) if isinstance(data, str) and artifact.type == "table"
+                           else data)
+
+
+# What the Prefect UI's Markdown renderer (marked) would turn into something other than text.
+MARKUP_NODES = {"link", "image", "inline_html", "block_html", "emphasis", "strong", "codespan",
+                "strikethrough", "heading", "list", "block_quote", "block_code", "thematic_break"}
+
+
+def markdown_nodes(text: str) -> tuple[set[str], str]:
+    """The node types of `text` parsed as GFM (mistune, as GX installs it), and its text."""
+    import mistune
+
+    parse = mistune.create_markdown(renderer=None, plugins=["table", "strikethrough", "url"])
+    types, texts = set(), []
+
+    def walk(nodes):
+        for node in nodes:
+            types.add(node["type"])
+            if "raw" in node:
+                texts.append(node["raw"])
+            walk(node.get("children") or [])
+    walk(parse(text))
+    return types, "".join(texts)
+
+
+def test_markdown_artifacts_show_the_data_as_text(elt_run):
+    kind, report = latest_artifact("sparkify-report")
+    assert kind == "markdown"
+    types, text = markdown_nodes(report)
+    assert report.startswith("## Sparkify report\n") and report.count("\n#") == 0  # its title
+    assert "table" in types and not types & (MARKUP_NODES - {"heading"}), types & MARKUP_NODES
+    rows = [line for line in report.splitlines() if line.startswith("| ")]
+    assert all(len(re.findall(r"(?<!\\)\|", row)) == 3 for row in rows), rows  # two cells each
+    for column in ("title", "artist_name", "location"):
+        assert markup(column) in text and "[x](javascript:alert(1))" in text, column
+
+    kind, summary = latest_artifact("sparkify-run-summary")
+    types, _ = markdown_nodes(summary)
+    assert types <= {"block_code", "blank_line"}, types  # one code block: shown as it is
+
+
+def test_every_table_artifact_cell_is_markdown_text(elt_run):
+    """The Prefect UI renders each text cell of a table artifact as Markdown."""
+    keys = ("sparkify-quality-staging", "sparkify-quality-warehouse", "sparkify-sources",
+            "sparkify-ledger-delta", "sparkify-row-counts", "sparkify-step-seconds")
+    cells = [value for key in keys for row in latest_artifact(key)[1] for value in row.values()
+             if isinstance(value, str)]
+    for cell in cells:
+        types, _ = markdown_nodes(cell)
+        assert not types & MARKUP_NODES, (cell, types & MARKUP_NODES)
+    observed = [cell for cell in cells if "song_id" in cell and "unexpected" in cell]
+    assert observed and "\\x3cimg" in observed[0]  # the sample, made inert
+
+
+@requires_chromium
+def test_the_report_page_shows_the_data_as_text(elt_run, tmp_path):
+    from sparkify.analytics.page import REPORT_PAGE
+
+    page = tmp_path / "index.html"
+    page.write_text(REPORT_PAGE.read_text(encoding="utf-8"), encoding="utf-8")
+    shipped = measure(page, tmp_path, keep_policy=True)
+    assert shipped["violations"] == [] and shipped["resources"] == []
+    bare = measure(page, tmp_path, keep_policy=False)
+    assert bare["ran"] == [] and bare["resources"] == [] and bare["images"] == 0
+    for column in ("title", "artist_name", "location"):
+        assert markup(column) in bare["text"], column
+
+
+def test_notifications_carry_the_data_inert():
+    """Both rules' messages rendered by Prefect's own template renderer, from a failed run's
+    state message and a failed gate's event holding markup from the data: no character that
+    makes markup in Slack, HTML or Markdown is left (Slack's <!channel>, a link, a tag)."""
+    import yaml
+    from prefect.server.utilities import user_templates
+    from types import SimpleNamespace
+
+    from sparkify.notify.events import quality_failed_event
+    from sparkify.notify.rules import AUTOMATIONS_DIR
+    from sparkify.quality.report import ExpectationOutcome, QualityReport
+
+    user_templates.register_user_template_filters({"ui_url": lambda _: "http://ui/run"})
+    failed = QualityReport("staging", (ExpectationOutcome(
+        "staging_songs", "song_id is unique", "expect_column_values_to_be_unique", False,
+        "critical", _observed_sample(hostile("song_id"))),), 0.1)
+    event = quality_failed_event(failed, "warn", "sparkify-quality-staging", None)
+    context = {
+        "flow": SimpleNamespace(name="sparkify-elt"), "deployment": None,
+        "flow_run": SimpleNamespace(name="run", id="id", state=SimpleNamespace(
+            name="Failed", timestamp="now",
+            message=f"Flow run encountered an exception: {hostile('key')}")),
+        "event": SimpleNamespace(resource=SimpleNamespace(name="staging"),
+                                 payload=event["payload"]),
+    }
+    rules = yaml.safe_load((AUTOMATIONS_DIR / "notifications.yaml").read_text())["automations"]
+    bodies = {}
+    for rule in rules:
+        action = rule["actions"][0]
+        body = bodies[rule["name"]] = user_templates.render_user_template_sync(action["body"],
+                                                                              context)
+        assert "key" in body or "song_id" in body
+        data_part = body.split("Error: ", 1)[-1] if "Error: " in body else body
+        assert not re.search(r"[<>\[\]`*~|@]", data_part), (rule["name"], data_part)
+        assert "\\x3cimg src=x" in body, body
+    run_failed = bodies["sparkify-run-failed"].replace("\\x21", "!")  # the message in full
+    assert "\\x3c!channel\\x3e" in run_failed and "\\x5bx\\x5d(javascript" in run_failed
+
+
+def _observed_sample(value: str) -> str:
+    from sparkify.quality.report import _observed
+
+    return _observed("expect_column_values_to_be_unique",
+                     {"unexpected_count": 2, "element_count": 3,
+                      "partial_unexpected_list": [value]})
+
+
+def test_log_lines_and_the_error_line_show_control_characters_as_escapes():
+    import logging
+
+    from sparkify.cli import _OneLineRecords, one_line
+
+    record = logging.LogRecord("prefect", logging.INFO, __file__, 1, "loaded %s",
+                               ("\x1b[31mred\x1b[0m \u202eevil\x07",), None)
+    _OneLineRecords().filter(record)
+    assert record.getMessage() == "loaded \\x1b[31mred\\x1b[0m \\u202eevil\\x07"
+    line = one_line(ValueError("bad \x1b]0;title\x07 \u202eevil"))
+    assert line == "bad \\x1b]0;title\\x07 \\u202eevil"
+
+
+def test_the_dry_run_prints_a_key_with_control_characters_as_escapes():
+    import io
+
+    from sparkify.dry_run import StatementLog
+
+    out = io.StringIO()
+    log = StatementLog(out)
+    log.statement(log.connection_opened(), "ledger/record_objects",
+                  "INSERT INTO load_ledger VALUES %s", "('s3://b/\x1b[2Jkey\u202e.json', ...)")
+    log.flush()
+    assert "\x1b" not in out.getvalue() and "s3://b/\\x1b[2Jkey\\u202e.json" in out.getvalue()
