@@ -86,7 +86,7 @@ def elt(
                 # The report's questions read the committed star while the checks do: a
                 # failed check still fails the run before any page is written.
                 asked = collect_figures.submit(runtime)
-                checked = [staging_gate.result(), check_warehouse(runtime, quality)]
+                checked = [staging_gate.result(), check_warehouse(runtime, quality, run_id)]
                 figures = figures_of(runtime, asked)
             return _report_and_summarize(runtime, staged, checked, clock, figures)
 

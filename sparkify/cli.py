@@ -13,6 +13,7 @@ from typing import Callable, NoReturn
 from sparkify import interrupts, local_prefect
 from sparkify.errors import first_line
 from sparkify.secrets import redact
+from sparkify.text import printable
 
 # Before Prefect is imported: no telemetry from a throwaway local server.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -27,7 +28,7 @@ class _OneLineRecords(logging.Filter):
         if record.exc_info or record.exc_text:
             record.exc_info, record.exc_text = None, None
         message = record.getMessage()
-        record.msg, record.args = redact(message.splitlines()[0] if message else message), None
+        record.msg, record.args = printable(redact(message.splitlines()[0] if message else message)), None
         return True
 
 
@@ -81,7 +82,7 @@ def run_command(main: Callable[[argparse.Namespace], int], parser: argparse.Argu
 
 
 def one_line(exc: BaseException) -> str:
-    return first_line(str(exc)) if str(exc).strip() else exc.__class__.__name__
+    return printable(first_line(str(exc))) if str(exc).strip() else exc.__class__.__name__
 
 
 def exit_command(code: int) -> NoReturn:

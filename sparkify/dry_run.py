@@ -17,6 +17,7 @@ from typing import TextIO
 from sparkify.quality.report import QualityReport
 from sparkify.quality.suites import EXPECTATIONS_DIR, CheckpointFile, SuiteFile
 from sparkify.secrets import redact
+from sparkify.text import printable
 from sparkify.store import ObjectStore, S3Location, SourceObject, Suffix
 
 # What an empty warehouse answers: the lock is free, the ledger is empty, COPY loaded nothing.
@@ -129,7 +130,9 @@ class StatementLog:
         self._write(["", entry.text])
 
     def _write(self, lines: list[str]) -> None:
-        self.out.write(redact("\n".join(lines)) + "\n")
+        # A parameter can hold an object key: control characters never reach the terminal.
+        text = redact("\n".join(lines))
+        self.out.write("\n".join(printable(line, keep="\t") for line in text.split("\n")) + "\n")
         self.out.flush()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from prefect.artifacts import create_markdown_artifact
 from prefect.futures import PrefectFuture
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
@@ -14,6 +13,7 @@ from sparkify.analytics.headline import headline, markdown
 from sparkify.analytics.page import ReportContext, render
 from sparkify.quality.report import QualityReport
 from sparkify.runtime import Runtime
+from tasks.artifacts import publish_markdown
 from tasks.retries import io_task
 
 
@@ -50,7 +50,7 @@ def render_report(runtime: Runtime, rows: dict[str, int],
     if path is None:
         return None
     lines = headline(figures, quality)
-    create_markdown_artifact(key="sparkify-report", markdown=markdown(lines, str(path)),
-                             description="Sparkify analytics report: the headline figures")
+    publish_markdown(key="sparkify-report", markdown=markdown(lines, str(path)),
+                     description="Sparkify analytics report: the headline figures")
     get_run_logger().info("report: %s", path)
     return str(path)

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from prefect.artifacts import create_table_artifact
 from prefect.logging import get_run_logger
 
 from sparkify.errors import SourceError
@@ -16,6 +15,7 @@ from sparkify.runtime import Runtime
 from sparkify.staging.compression import LOADABLE_SUFFIXES, SUFFIX_PATTERN
 from sparkify.staging.objects import split_loadable
 from sparkify.store import S3Location, SourceObject
+from tasks.artifacts import publish_table
 from tasks.retries import io_task
 
 
@@ -134,7 +134,7 @@ def select_new_objects(runtime: Runtime, found: DiscoveredSources,
              "changed": sum(o.uri in ledger for o in new), "to load": len(new)}
             for name, all_, new in (("log_data", found.events, selected.events),
                                     ("song_data", found.songs, selected.songs))]
-    create_table_artifact(key="sparkify-ledger-delta", table=rows,
+    publish_table(key="sparkify-ledger-delta", rows=rows,
                           description="Source objects new or changed since the last load")
     get_run_logger().info("to load: %d of %d event objects, %d of %d song objects (ledger)",
                           len(selected.events), len(found.events), len(selected.songs),
@@ -157,7 +157,7 @@ def _publish(found: DiscoveredSources, logs: S3Location, songs: S3Location) -> N
     ]
     rows += [{"object": obj.uri, "objects": 1, "bytes": obj.size, "loaded": f"no: {why}"}
              for obj, why in found.left_out]
-    create_table_artifact(key="sparkify-sources", table=rows,
+    publish_table(key="sparkify-sources", rows=rows,
                           description=f"Source objects discovered on S3 ({len(found.left_out)} "
                                       "not loaded)")
     logger = get_run_logger()

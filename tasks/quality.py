@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Literal
 from uuid import UUID
 
-from prefect.artifacts import create_table_artifact
 from prefect.events import emit_event
 from prefect.logging import get_run_logger
 from prefect.runtime import flow_run
@@ -15,6 +15,7 @@ from sparkify.errors import QualityGateError
 from sparkify.notify.events import quality_failed_event
 from sparkify.quality.report import QualityReport
 from sparkify.runtime import Runtime
+from tasks.artifacts import publish_table
 from tasks.retries import io_task
 
 QualityMode = Literal["fail", "warn"]
@@ -30,15 +31,31 @@ def check_staging(runtime: Runtime, mode: QualityMode = "fail") -> QualityReport
 
 
 @io_task
-def check_warehouse(runtime: Runtime, mode: QualityMode = "fail") -> QualityReport:
+def check_warehouse(runtime: Runtime, mode: QualityMode = "fail",
+                    loaded_by: str | None = None) -> QualityReport:
     """Validate the star tables and reconcile them with staging; mode "fail" fails the run.
-    Then the Data Docs of both checkpoints."""
-    return run_checkpoint(runtime, "warehouse", mode, docs_when_passed=True)
+    Then the Data Docs of both checkpoints.
+
+    `loaded_by`: the run id of the load just committed. When the checkpoint fails in mode
+    "fail", that load's objects leave the ledger, so the next run does not find "nothing new"
+    while the data that failed is still there: it loads them again and checks again."""
+    on_failure = (lambda: _forget_the_load(runtime, loaded_by)) if loaded_by else None
+    return run_checkpoint(runtime, "warehouse", mode, docs_when_passed=True,
+                          before_failing=on_failure)
+
+
+def _forget_the_load(runtime: Runtime, run_id: str) -> None:
+    forgotten = runtime.warehouse().forget_run(run_id)
+    get_run_logger().warning(
+        "the warehouse checkpoint failed: the %d source objects this run loaded are taken out "
+        "of load_ledger, so the next run loads and checks them again", forgotten)
 
 
 def run_checkpoint(runtime: Runtime, checkpoint: str, mode: QualityMode,
-                   docs_when_passed: bool) -> QualityReport:
-    """Run one checkpoint, publish its artifact and summary line, then fail or warn."""
+                   docs_when_passed: bool,
+                   before_failing: Callable[[], None] | None = None) -> QualityReport:
+    """Run one checkpoint, publish its artifact and summary line, then fail or warn
+    (`before_failing` is called first when it fails the run)."""
     if mode not in ("fail", "warn"):
         raise ValueError(f"quality mode must be 'fail' or 'warn', not {mode!r}")
     logger = get_run_logger()
@@ -57,6 +74,8 @@ def run_checkpoint(runtime: Runtime, checkpoint: str, mode: QualityMode,
         # In both modes: the event is on record, and in mode warn it is what notifies.
         emit_event(**quality_failed_event(report, mode, artifact_key(report), artifact_id))
         if mode == "fail":
+            if before_failing is not None:
+                before_failing()
             raise QualityGateError(report.failure_message())
         logger.warning("%s (quality mode warn: not stopping)", report.failure_message())
     return report
@@ -65,9 +84,9 @@ def run_checkpoint(runtime: Runtime, checkpoint: str, mode: QualityMode,
 def publish(report: QualityReport) -> UUID:
     """A keyed table artifact per checkpoint: one row per expectation, so the UI keeps history."""
     verdict = "passed" if report.success else f"failed {len(report.failures)}"
-    return create_table_artifact(
+    return publish_table(
         key=artifact_key(report),
-        table=report.artifact_rows(),
+        rows=report.artifact_rows(),
         description=f"GX checkpoint '{report.checkpoint}': {verdict} of "
                     f"{len(report.outcomes)} expectations in {report.seconds:.2f}s",
     )

@@ -7,13 +7,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Iterator
 
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.logging import get_run_logger
 
 from sparkify.errors import MalformedRecordError
 from sparkify.runtime import Runtime
 from sparkify.sqllib import STAR_TABLES
 from sparkify.warehouse.base import StageResult
+from sparkify.text import markdown_code_block
+from tasks.artifacts import publish_markdown, publish_table
 from tasks.retries import io_task, local_task
 
 REPORTED_TABLES = ("staging_events", "staging_songs", *STAR_TABLES, "load_errors")
@@ -96,9 +97,9 @@ def summarize_run(runtime: Runtime, staged: list[StageResult]) -> RunSummary:
     summary = RunSummary(rows, matched, {}, {r.table: r.rows for r in staged},
                          sum(len(r.errors) for r in staged),
                          {key: where for r in staged for key, where in r.unmapped_keys.items()})
-    create_table_artifact(
+    publish_table(
         key="sparkify-row-counts",
-        table=[{"table": t, "rows": n} for t, n in summary.rows.items()],
+        rows=[{"table": t, "rows": n} for t, n in summary.rows.items()],
         description=f"Rows per table; {summary.matched_plays} plays matched to a song",
     )
     get_run_logger().info("row counts: %s", rows)
@@ -109,11 +110,11 @@ def summarize_run(runtime: Runtime, staged: list[StageResult]) -> RunSummary:
 def finish_run(summary: RunSummary, clock: StepClock, report_page: str | None) -> RunSummary:
     """The summary with every step's seconds and the report's path; published as artifacts."""
     final = replace(summary, seconds=dict(clock.seconds), report_page=report_page)
-    create_table_artifact(
+    publish_table(
         key="sparkify-step-seconds",
-        table=[{"step": s, "seconds": round(v, 3)} for s, v in final.seconds.items()],
+        rows=[{"step": s, "seconds": round(v, 3)} for s, v in final.seconds.items()],
         description="Seconds per pipeline step",
     )
-    create_markdown_artifact(key="sparkify-run-summary", markdown=f"```\n{final.text()}\n```",
-                             description="Sparkify ELT run summary")
+    publish_markdown(key="sparkify-run-summary", markdown=markdown_code_block(final.text()),
+                     description="Sparkify ELT run summary")
     return final

@@ -488,6 +488,50 @@ def test_a_failed_staging_gate_fails_the_flow_and_rolls_the_transform_back(
         assert _scalar(url, f"SELECT COUNT(*) FROM {table}") == 0, table
 
 
+def _one_play(root: Path) -> Path:
+    """A day of two plays by one user, and the song they play."""
+    events = [{"artist": "Elena", "auth": "Logged In", "firstName": "Ann", "gender": "F",
+               "itemInSession": n, "lastName": "Lee", "length": 200.0, "level": "free",
+               "location": "Austin, TX", "method": "PUT", "page": "NextSong",
+               "registration": 1540919166796.0, "sessionId": 1, "song": "A song", "status": 200,
+               "ts": TS + n, "userAgent": "Mozilla/5.0", "userId": "1"} for n in range(2)]
+    (root / "log_data").mkdir()
+    (root / "log_data" / "events.json").write_text("\n".join(map(json.dumps, events)))
+    (root / "song_data").mkdir()
+    (root / "song_data" / "song.json").write_text(json.dumps(
+        {"num_songs": 1, "artist_id": "AR1", "artist_latitude": None, "artist_longitude": None,
+         "artist_location": "", "artist_name": "Elena", "song_id": "SO1", "title": "A song",
+         "duration": 200.0, "year": 2000}))
+    return root
+
+
+def test_a_failed_warehouse_gate_stays_failed_until_the_data_is_fixed(
+        prefect_harness, new_database, tmp_path):
+    """The warehouse checkpoint runs after the transform has committed. A run over the same
+    data after it failed must not find "nothing new" and succeed with the failing rows there:
+    the failed load leaves the ledger, so the next run loads it again and checks again."""
+    import flows.main
+
+    url, data = new_database("stays_failed"), str(_one_play(tmp_path))
+    # Staging and its gate see a good level; a trigger spoils the user's row in the star.
+    Warehouse(url).create_tables()
+    _execute(url, """CREATE FUNCTION gild() RETURNS trigger LANGUAGE plpgsql AS $$
+                     BEGIN NEW.level := 'gold'; RETURN NEW; END $$""",
+             "CREATE TRIGGER gild BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION gild()")
+    for attempt in ("the run that loads it", "a later run over the same data"):
+        with pytest.raises(QualityGateError, match="warehouse' failed: users: level is free or paid"):
+            flows.main.elt(data=data, warehouse_url=SecretStr(url))
+        assert _scalar(url, "SELECT COUNT(*) FROM load_ledger") == 0, attempt
+        assert _scalar(url, "SELECT level FROM users") == "gold", attempt
+
+    _execute(url, "DROP TRIGGER gild ON users")  # the fault is fixed: the next run reloads
+    fixed = flows.main.elt(data=data, warehouse_url=SecretStr(url))
+    assert fixed.staged and _scalar(url, "SELECT level FROM users") == "free"
+    again = flows.main.elt(data=data, warehouse_url=SecretStr(url))
+    assert again.staged == {}  # nothing new, and nothing left unchecked
+    assert _scalar(url, "SELECT COUNT(*) FROM load_ledger") == 3  # two objects, the JSONPaths
+
+
 # -- the suite files --------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sparkify.analytics.charts import percent
 from sparkify.analytics.figures import Figures
 from sparkify.quality.report import QualityReport
+from sparkify.text import markdown_text
 
 NOT_CHECKED = "not checked by this command (flows/validate.py runs the checks)"
 
@@ -54,10 +55,11 @@ def quality_text(quality: Sequence[QualityReport] | None) -> str:
 
 
 def markdown(lines: list[tuple[str, str]], page: str) -> str:
-    """The headline as a Markdown table, for the Prefect UI."""
-    rows = [f"| {what} | {_cell(figure)} |" for what, figure in lines]
+    """The headline as a Markdown table, for the Prefect UI; titles and places are the data's,
+    so every cell is Markdown text (sparkify.text.markdown_text)."""
+    rows = [f"| {markdown_text(what)} | {markdown_text(figure)} |" for what, figure in lines]
     return "\n".join(["## Sparkify report", "", "| figure | value |", "| --- | --- |", *rows,
-                      "", f"The page: `{page}`"])
+                      "", f"The page: {markdown_text(page)}"])
 
 
 def _checkpoint_text(report: QualityReport) -> str:
@@ -81,6 +83,3 @@ def _top(names) -> str:
 def _plays_of(ranked: list[tuple]) -> str:
     return f" ({ranked[0][-1]:,} plays)" if ranked else ""
 
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")

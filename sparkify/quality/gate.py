@@ -238,13 +238,9 @@ class QualityGate:
             for site in list(context.list_data_docs_sites()):  # the default is in a temp dir
                 context.delete_data_docs_site(site)
             if self.data_docs_dir:
-                context.add_data_docs_site(DOCS_SITE_NAME, {
-                    "class_name": "SiteBuilder",
-                    "show_how_to_buttons": False,
-                    "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                      "base_directory": str(self.data_docs_dir)},
-                    "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-                })
+                from sparkify.quality.docs_view import site_config
+
+                context.add_data_docs_site(DOCS_SITE_NAME, site_config(self.data_docs_dir))
             # GX's data source factory for the engine: add_postgres or add_redshift.
             add_data_source = getattr(context.data_sources, f"add_{self.target.kind}")
             try:

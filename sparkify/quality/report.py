@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sparkify.errors import first_line
-
+from sparkify.text import inert, shown
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def _observed(expectation: str, result: dict) -> str:
         text = f"{count} unexpected" + (f" of {total} values" if total is not None else "")
         sample = result.get("partial_unexpected_list") or []
         if count and sample:
-            text += ", e.g. " + ", ".join(_short(repr(value)) for value in sample[:3])
+            text += ", e.g. " + ", ".join(_short(shown(value)) for value in sample[:3])
         return text
     missing = (result.get("details") or {}).get("mismatched", {}).get("missing")
     if missing:
@@ -112,7 +112,7 @@ def _observed(expectation: str, result: dict) -> str:
     value = result.get("observed_value")
     if isinstance(value, (list, tuple)):
         return f"{len(value)} columns"
-    return "" if value is None else _short(str(value))
+    return "" if value is None else _short(inert(str(value)))
 
 
 def _exception_message(info: dict | None) -> str:
@@ -122,7 +122,7 @@ def _exception_message(info: dict | None) -> str:
     candidates = [info] + [v for v in info.values() if isinstance(v, dict)]
     for candidate in candidates:
         if candidate.get("raised_exception"):
-            return _short(_first_line(candidate.get("exception_message") or "error"), 200)
+            return _short(inert(_first_line(candidate.get("exception_message") or "error")), 200)
     return ""
 
 

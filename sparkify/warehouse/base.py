@@ -221,6 +221,11 @@ class Warehouse(ABC):
             cur.insert_rows(self.sql.text("ledger/record_objects"), batch,
                             label="ledger/record_objects")
 
+    def forget_run(self, run_id: str) -> int:
+        """Take the objects that run `run_id` loaded out of the ledger; returns how many."""
+        with self.transaction() as cur:
+            return self.run(cur, "ledger/forget_run", (run_id,))
+
     def require_tables(self, tables: Sequence[str]) -> None:
         """One clear error when a table is missing (a warehouse the ELT has not loaded yet)."""
         with self.transaction() as cur:
