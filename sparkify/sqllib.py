@@ -19,20 +19,21 @@ TABLES = (
     "users", "user_level_history", "artist", "song", "time", "songplay",
     "song_records", "user_events",
 )
+VIEWS = ("staged_user_events",)  # created after the tables
 STAR_TABLES = ("songplay", "users", "song", "artist", "time", "user_level_history")
 
-# The transform, in order. The history first (every distinct song record and user event ever
-# staged); then each star table: the rows of the keys this load touches are deleted and
-# recomputed from the history by the SELECT a full load runs (songplay's are updated in place,
-# so a play keeps its songplay_id).
+# The transform, in order: the history (every distinct song record and user event ever staged)
+# and the star tables, whose rows of the keys this load touches are deleted and recomputed by
+# the SELECT a full load runs (songplay's are updated in place, so a play keeps its
+# songplay_id). The touched plays are computed before this load's events join the history.
 TRANSFORM_STEPS = (
     "star/song_records", "star/song_records_analyze",
     "star/artist_remove_restaged", "star/artist",
     "star/song_remove_restaged", "star/song",
-    "star/user_events", "star/user_events_analyze",
+    "star/touched_plays", "star/touched_plays_analyze",
+    "star/user_events", "star/user_events_analyze", "star/touched_users",
     "star/users_remove_touched", "star/users",
     "star/user_level_history_remove_touched", "star/user_level_history",
-    "star/touched_plays", "star/touched_plays_analyze",
     "star/songplay_update", "star/songplay",
     "star/time_remove_unused", "star/time",
 )

@@ -21,7 +21,9 @@ from pydantic import SecretStr
 from sparkify.errors import MalformedRecordError, WarehouseError, first_line
 from sparkify.quality.targets import QualityTarget
 from sparkify.secrets import redact
-from sparkify.sqllib import STAR_TABLES, TABLES, TRANSFORM_STEPS, SqlLibrary, quote_ident, quote_literal
+from sparkify.sqllib import (
+    STAR_TABLES, TABLES, TRANSFORM_STEPS, VIEWS, SqlLibrary, quote_ident, quote_literal,
+)
 from sparkify.staging.lines import LoadError
 from sparkify.staging.mappers import RowMapper
 from sparkify.store import ObjectStore, SourceObject
@@ -178,8 +180,8 @@ class Warehouse(ABC):
     def create_tables(self) -> None:
         with self.transaction() as cur:
             self.run(cur, "ddl/schema", schema=quote_ident(self.schema))
-            for table in TABLES:
-                self.run(cur, f"ddl/{table}")
+            for name in (*TABLES, *VIEWS):
+                self.run(cur, f"ddl/{name}")
 
     def lacks_history(self) -> bool:
         """The star has users but user_events is empty: built by a version before that table."""

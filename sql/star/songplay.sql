@@ -15,4 +15,4 @@ SELECT
     user_agent
 FROM touched_plays
 WHERE songplay_id IS NULL
-ORDER BY start_time, user_id, session_key, item_key
+ORDER BY start_time, user_id, session_id, item_in_session

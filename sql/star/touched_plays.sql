@@ -1,16 +1,23 @@
--- The plays this load touches, each computed from all its kept copies as a full load computes
--- every play: the plays it stages, plays kept before whose title and artist a song it stages
--- has, and plays of a song it stages again. A temporary table of the transform's session: songplay's update and insert
--- and time read it (Redshift's MERGE would need it as a table too).
+-- The plays this load touches, each computed from all its copies as a full load computes every
+-- play: the plays it stages, plays kept before whose title and artist a song it stages has,
+-- and plays of a song it stages again. Runs before star/user_events adds this load's events,
+-- so a play's copies are the staged ones and those kept before. A temporary table of the
+-- transform's session: songplay's update and insert and time read it.
 CREATE TEMPORARY TABLE touched_plays AS
-WITH staged_plays AS (
+WITH staged_copies AS (
     SELECT
         user_id,
-        COALESCE(session_id, -1) AS session_key,
-        COALESCE(item_in_session, -1) AS item_key
-    FROM staging_events
-    WHERE page = 'NextSong'
-      AND NULLIF(user_id, '') IS NOT NULL
+        session_id,
+        item_in_session,
+        ts,
+        level,
+        song,
+        artist,
+        length,
+        location,
+        user_agent
+    FROM staged_user_events
+    WHERE is_play
 ),
 
 staged_titles AS (
@@ -20,47 +27,71 @@ staged_titles AS (
     FROM staging_songs
 ),
 
+-- Plays kept before that a staged song may match now, or whose song is staged again (its
+-- artist_id may change). Every kept play has its copies in user_events and its row in songplay.
 rematched_plays AS (
     SELECT
         user_events.user_id,
-        COALESCE(user_events.session_id, -1) AS session_key,
-        COALESCE(user_events.item_in_session, -1) AS item_key
+        user_events.session_id,
+        user_events.item_in_session
     FROM user_events
     INNER JOIN staged_titles
         ON staged_titles.title = user_events.song
        AND staged_titles.artist_name = user_events.artist
     WHERE user_events.is_play
-),
 
--- A song staged again may change the artist_id its plays carry.
-plays_of_staged_songs AS (
+    UNION
+
     SELECT
         songplay.user_id,
-        COALESCE(songplay.session_id, -1) AS session_key,
-        COALESCE(songplay.item_in_session, -1) AS item_key
+        songplay.session_id,
+        songplay.item_in_session
     FROM songplay
     WHERE songplay.song_id IN (SELECT song_id FROM staging_songs)
 ),
 
-touched_keys AS (
-    SELECT * FROM staged_plays
-    UNION
-    SELECT * FROM rematched_plays
-    UNION
-    SELECT * FROM plays_of_staged_songs
+-- The copies kept before of those plays and of the staged ones. A copy read twice (its play
+-- is staged and rematched) changes no pick below.
+kept_copies AS (
+    SELECT user_events.*
+    FROM user_events
+    WHERE user_events.is_play
+      AND EXISTS (
+          SELECT 1
+          FROM staged_copies
+          WHERE staged_copies.user_id = user_events.user_id
+            AND staged_copies.session_id = user_events.session_id
+            AND staged_copies.item_in_session = user_events.item_in_session
+      )
+
+    UNION ALL
+
+    SELECT user_events.*
+    FROM user_events
+    INNER JOIN rematched_plays
+        ON rematched_plays.user_id = user_events.user_id
+       AND rematched_plays.session_id = user_events.session_id
+       AND rematched_plays.item_in_session = user_events.item_in_session
+    WHERE user_events.is_play
 ),
 
 play_copies AS (
+    SELECT * FROM staged_copies
+
+    UNION ALL
+
     SELECT
-        user_events.*,
-        touched_keys.session_key,
-        touched_keys.item_key
-    FROM user_events
-    INNER JOIN touched_keys
-        ON touched_keys.user_id = user_events.user_id
-       AND touched_keys.session_key = COALESCE(user_events.session_id, -1)
-       AND touched_keys.item_key = COALESCE(user_events.item_in_session, -1)
-    WHERE user_events.is_play
+        user_id,
+        session_id,
+        item_in_session,
+        ts,
+        level,
+        song,
+        artist,
+        length,
+        location,
+        user_agent
+    FROM kept_copies
 ),
 
 -- A play is its earliest copy (then the smallest content, so the pick never depends on load
@@ -72,10 +103,9 @@ copies_and_candidates AS (
         play_copies.*,
         song_records.song_id,
         ROW_NUMBER() OVER (
-            PARTITION BY play_copies.user_id, play_copies.session_key, play_copies.item_key
+            PARTITION BY play_copies.user_id, play_copies.session_id, play_copies.item_in_session
             ORDER BY play_copies.ts, play_copies.song, play_copies.artist, play_copies.length,
                      play_copies.level, play_copies.location, play_copies.user_agent,
-                     play_copies.session_id, play_copies.item_in_session,
                      ABS(song_records.duration - play_copies.length) NULLS LAST,
                      song_records.song_id
         ) AS pick
@@ -102,13 +132,11 @@ SELECT
     plays.session_id,
     plays.item_in_session,
     plays.location,
-    plays.user_agent,
-    plays.session_key,
-    plays.item_key
+    plays.user_agent
 FROM plays
 LEFT JOIN song
     ON song.song_id = plays.song_id
 LEFT JOIN songplay AS kept
     ON kept.user_id = plays.user_id
-   AND COALESCE(kept.session_id, -1) = plays.session_key
-   AND COALESCE(kept.item_in_session, -1) = plays.item_key
+   AND kept.session_id = plays.session_id
+   AND kept.item_in_session = plays.item_in_session

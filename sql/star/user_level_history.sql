@@ -1,23 +1,16 @@
 -- The periods on a level of every user of this load, from all their kept events in ts order.
 INSERT INTO user_level_history (user_id, level, valid_from, valid_to)
-WITH touched_users AS (
-    SELECT DISTINCT user_id
-    FROM staging_events
-    WHERE NULLIF(user_id, '') IS NOT NULL
-),
-
-level_events AS (
+WITH level_events AS (
     SELECT
         user_events.user_id,
         user_events.ts,
-        COALESCE(user_events.item_in_session, -1) AS item_key,
-        COALESCE(user_events.session_id, -1) AS session_key,
+        user_events.item_in_session,
+        user_events.session_id,
         user_events.level
     FROM user_events
     INNER JOIN touched_users
         ON touched_users.user_id = user_events.user_id
-    WHERE user_events.ts IS NOT NULL
-      AND user_events.level IS NOT NULL
+    WHERE user_events.level IS NOT NULL
 ),
 
 -- Several events in one millisecond: the level at that instant is that of the last of them
@@ -27,7 +20,7 @@ events_by_lateness AS (
         level_events.*,
         ROW_NUMBER() OVER (
             PARTITION BY user_id, ts
-            ORDER BY item_key DESC, session_key DESC, level DESC
+            ORDER BY item_in_session DESC, session_id DESC, level DESC
         ) AS lateness
     FROM level_events
 ),

@@ -12,8 +12,8 @@ CREATE TABLE IF NOT EXISTS songplay (
     level           VARCHAR(256),
     song_id         VARCHAR(256),
     artist_id       VARCHAR(256),
-    session_id      BIGINT,
-    item_in_session BIGINT,
+    session_id      BIGINT NOT NULL,
+    item_in_session BIGINT NOT NULL,
     location        VARCHAR(1024),
     user_agent      VARCHAR(1024),
     PRIMARY KEY (songplay_id)
