@@ -58,10 +58,11 @@ kept_copies AS (
     WHERE user_events.is_play
       AND EXISTS (
           SELECT 1
-          FROM staged_copies
-          WHERE staged_copies.user_id = user_events.user_id
-            AND staged_copies.session_id = user_events.session_id
-            AND staged_copies.item_in_session = user_events.item_in_session
+          FROM staged_user_events AS staged
+          WHERE staged.is_play
+            AND staged.user_id = user_events.user_id
+            AND staged.session_id = user_events.session_id
+            AND staged.item_in_session = user_events.item_in_session
       )
 
     UNION ALL

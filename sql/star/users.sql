@@ -3,12 +3,11 @@
 INSERT INTO users (user_id, first_name, last_name, gender, level)
 WITH latest_instants AS (
     SELECT
-        user_events.user_id,
-        MAX(user_events.ts) AS ts
+        user_id,
+        MAX(ts) AS ts
     FROM user_events
-    INNER JOIN touched_users
-        ON touched_users.user_id = user_events.user_id
-    GROUP BY user_events.user_id
+    WHERE user_id IN (SELECT user_id FROM touched_users)
+    GROUP BY user_id
 ),
 
 latest_events AS (

@@ -1,2 +1,0 @@
--- A temporary table gets no automatic statistics; songplay's update and insert and time join it.
-ANALYZE touched_plays

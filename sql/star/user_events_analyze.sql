@@ -1,2 +1,0 @@
--- Filled in this transaction, where no automatic ANALYZE sees it; the statements below join it.
-ANALYZE user_events
