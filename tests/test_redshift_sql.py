@@ -245,7 +245,8 @@ FAILED = "staging/copy_staging_events.sql failed: ERROR:  "  # how Warehouse.run
     ("User arn:aws:redshift:us-west-2:1:dbuser:sparkify/IAM:sparkify is not authorized to "
      "assume IAM Role arn:aws:iam::1:role/r",
      "COPY staging_events from s3://udacity-dend/log_data/: Redshift cannot use the IAM role "
-     "arn:aws:iam::1:role/r: attach it to the cluster or namespace"),
+     "arn:aws:iam::1:role/r: attach it to the cluster or namespace and let it trust "
+     "redshift.amazonaws.com and redshift-serverless.amazonaws.com"),
     ("S3ServiceException:The bucket you are attempting to access must be addressed using the "
      "specified endpoint. Please send all future requests to this endpoint.,Status 301,Error "
      "PermanentRedirect",

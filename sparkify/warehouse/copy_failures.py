@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sparkify.aws.provision.iam import REDSHIFT_PRINCIPALS
+
 
 @dataclass(frozen=True)
 class CopyContext:
@@ -31,7 +33,7 @@ def explain(message: str, context: CopyContext) -> str | None:
     where = f"COPY {context.table} from {context.source}"
     if _ROLE.search(message):
         return (f"{where}: Redshift cannot use the IAM role {context.role}: attach it to the "
-                "cluster or namespace and let it trust redshift.amazonaws.com "
+                f"cluster or namespace and let it trust {' and '.join(REDSHIFT_PRINCIPALS)} "
                 "(flows/provision.py does both)")
     if _DENIED.search(message):
         return (f"{where}: access denied: the IAM role {context.role} needs s3:GetObject and "
