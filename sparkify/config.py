@@ -10,27 +10,16 @@ from __future__ import annotations
 
 import configparser
 import os
-import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from sparkify.errors import ConfigError
+from sparkify.formats import CheckedStr, Identifier, Region, RoleArn, S3Uri, label
 from sparkify.secrets import register_secret
 
 PASSWORD_ENV = "SPARKIFY_DB_PASSWORD"
 PASSWORD_SECRET_BLOCK = "sparkify-db-password"
-
-
-class Identifier(str):
-    """A setting that ends up in SQL as a name: a plain identifier, checked when it is loaded."""
-
-    PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
-    def __new__(cls, value: str) -> Identifier:
-        if not cls.PATTERN.match(value):
-            raise ValueError(value)
-        return super().__new__(cls, value)
 
 
 @dataclass(frozen=True)
@@ -49,7 +38,8 @@ class Setting:
 
 
 SCHEMA: tuple[Setting, ...] = (
-    Setting("AWS", "REGION", "us-west-2", "AWS region of the cluster and the source bucket."),
+    Setting("AWS", "REGION", "us-west-2", "AWS region of the cluster and the source bucket.",
+            Region),
     Setting(
         "DWH", "DEPLOYMENT", "cluster",
         "cluster: a provisioned cluster (CLUSTER_IDENTIFIER, CLUSTER_TYPE, NUM_NODES, "
@@ -104,17 +94,19 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("DWH", "AVAILABLE_TIMEOUT", 1800, "Seconds to wait for the cluster to be available.", int),
     Setting("DWH", "FINAL_SNAPSHOT", "", "Teardown: name of a final snapshot (empty: none)."),
     Setting("DWH", "HOST", "", "Cluster endpoint; empty: looked up from CLUSTER_IDENTIFIER."),
-    Setting("DWH", "ROLE_ARN", "", "Role ARN; empty: looked up from IAM_ROLE_NAME."),
-    Setting("S3", "LOG_DATA", "s3://udacity-dend/log_data", "Prefix of the event logs."),
+    Setting("DWH", "ROLE_ARN", "", "Role ARN; empty: looked up from IAM_ROLE_NAME.", RoleArn),
+    Setting("S3", "LOG_DATA", "s3://udacity-dend/log_data", "Prefix of the event logs.", S3Uri),
     Setting(
         "S3", "LOG_JSONPATH", "s3://udacity-dend/log_json_path.json",
-        "JSONPaths file that maps events to staging_events columns.",
+        "JSONPaths file that maps events to staging_events columns.", S3Uri,
     ),
-    Setting("S3", "SONG_DATA", "s3://udacity-dend/song_data", "Prefix of the song metadata."),
+    Setting("S3", "SONG_DATA", "s3://udacity-dend/song_data", "Prefix of the song metadata.",
+            S3Uri),
     Setting(
         "S3", "MANIFEST_PREFIX", "",
         "Writable s3:// prefix for COPY manifests. Needed on Redshift for incremental runs "
         "and --start/--end backfills, which load some objects of a prefix, not all of it.",
+        S3Uri,
     ),
     Setting(
         "NOTIFY", "BLOCK", "",
@@ -181,9 +173,10 @@ def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
             raise ValueError(raw)
         value = setting.kind(raw) if raw or setting.kind is str else setting.default
     except ValueError:
+        expected = setting.kind.EXPECTED if issubclass(setting.kind, CheckedStr) else \
+            f"a valid {setting.kind.__name__.lower()}"
         raise ConfigError(
-            f"{origin}: [{setting.section}] {setting.key} = {raw!r} is not a valid "
-            f"{setting.kind.__name__.lower()}"
+            f"{origin}: [{setting.section}] {setting.key} = {raw!r} is not {expected}"
         ) from None
     if setting.choices and value not in setting.choices:
         raise ConfigError(f"{origin}: [{setting.section}] {setting.key} = {raw!r}: expected "
@@ -257,6 +250,6 @@ def example_file() -> str:
         if isinstance(default, bool):
             default = str(default).lower()
         secret = " (secret)" if setting.secret else ""
-        lines.append(f"; {setting.description}{secret} [{setting.kind.__name__.lower()}]")
+        lines.append(f"; {setting.description}{secret} [{label(setting.kind)}]")
         lines.append(f"{setting.key} = {'' if setting.secret else default}")
     return "\n".join(lines) + "\n"

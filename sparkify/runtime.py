@@ -27,6 +27,7 @@ from sparkify.aws.session import AWS_CONFIG, aws_session
 from sparkify.config import Settings, load_settings
 from sparkify.dry_run import DryRunGate, NotedPage, ReadOnlyStore, StatementLog
 from sparkify.errors import ConfigError
+from sparkify.formats import S3Uri
 from sparkify.local.emulator import EMULATOR_BUCKET, EMULATOR_REGION, S3Emulator, emulator_session
 from sparkify.store import ObjectStore, S3Location
 from sparkify.warehouse.base import Warehouse, WarehouseTarget
@@ -125,6 +126,8 @@ def open_runtime(purpose: Purpose, *, config: str | None = None, data: str | Non
         raise ConfigError("--warehouse-url and --config are alternatives: give one")
     if source and data:
         raise ConfigError("--data and --source are alternatives: give one")
+    if source and not S3Uri.PATTERN.match(source):  # it reaches COPY's FROM as a literal
+        raise ConfigError(f"--source {source!r} is not {S3Uri.EXPECTED}")
     settings = load_settings(config, resolve_password=not dry_run)
     profile = AWS if config else LOCAL
     with ExitStack() as services:

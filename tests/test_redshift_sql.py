@@ -231,6 +231,31 @@ def test_a_quote_in_a_uri_cannot_break_out_of_the_literal():
     assert "FROM 's3://b/it''s/'" in text
 
 
+BREAKOUT = "x\\' ; DROP TABLE users; --"  # x\' ; DROP TABLE users; --
+
+
+@pytest.mark.parametrize("field", ["source", "role", "region", "jsonpaths"])
+def test_a_backslash_and_a_quote_stay_inside_the_redshift_literal(field):
+    """Redshift reads a backslash in a literal as an escape (so does sqlglot's Redshift
+    dialect): doubling the quote alone would end the literal early and run the rest as SQL."""
+    text = copy_text("staging_events", **{field: BREAKOUT})
+
+    statements = [s for s in sqlglot.parse(text, read="redshift") if s]
+    assert len(statements) == 1
+    assert BREAKOUT in [literal.this for literal in statements[0].find_all(exp.Literal)]
+
+
+def test_redshift_literals_double_backslashes_and_postgres_literals_do_not():
+    from sparkify.sqllib import quote_literal, quote_redshift_literal
+    from sparkify.warehouse.postgres import PostgresWarehouse
+    from sparkify.warehouse.redshift import RedshiftWarehouse
+
+    assert quote_redshift_literal("a\\b'c") == "'a\\\\b''c'"
+    assert quote_literal("a\\b'c") == "'a\\b''c'"  # standard_conforming_strings: \ is plain
+    assert RedshiftWarehouse.literal is quote_redshift_literal
+    assert PostgresWarehouse.literal is quote_literal
+
+
 # ---- a failed COPY in one line a user can act on -------------------------------------------
 
 CONTEXT = CopyContext("staging_events", "s3://udacity-dend/log_data/",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from sparkify.sqllib import quote_literal
+from sparkify.sqllib import quote_redshift_literal
 from sparkify.staging.compression import KINDS, PLAIN, Compression, compression_of
 from sparkify.store import SourceObject
 
@@ -37,14 +37,14 @@ def manifest_uri(manifest_prefix: str, run_id: str, table: str, kind: Compressio
 
 def copy_params(*, source: str, manifest: bool, role: str, region: str, jsonpaths: str,
                 max_errors: int, compression: Compression = PLAIN) -> dict[str, str]:
-    """The values of a staging COPY file's placeholders, quoted for SQL."""
+    """The values of a staging COPY file's placeholders, as Redshift literals."""
     return {
-        "source": quote_literal(source),
+        "source": quote_redshift_literal(source),
         "manifest": "MANIFEST" if manifest else NO_MANIFEST,
         "compression": compression.copy_option or NOT_COMPRESSED,
-        "role_arn": quote_literal(role),
-        "region": quote_literal(region),
-        "jsonpaths": quote_literal(jsonpaths),
+        "role_arn": quote_redshift_literal(role),
+        "region": quote_redshift_literal(region),
+        "jsonpaths": quote_redshift_literal(jsonpaths),
         "max_errors": str(int(max_errors)),
     }
 

@@ -23,6 +23,7 @@ from sparkify.aws.redshift import role_arn
 from sparkify.config import Settings
 from sparkify.errors import ConfigError, MalformedRecordError, WarehouseError, first_line
 from sparkify.quality.targets import QualityTarget, redshift_target
+from sparkify.sqllib import quote_redshift_literal
 from sparkify.staging.lines import LoadError
 from sparkify.store import ObjectStore, S3Location
 from sparkify.warehouse.base import (
@@ -45,6 +46,7 @@ class RedshiftWarehouse(Warehouse):
 
     engine = "redshift"
     reads_local_emulator = False  # COPY runs on the cluster, which cannot reach this machine
+    literal = staticmethod(quote_redshift_literal)  # a backslash is an escape in Redshift
     lock_probe_ms = 2000  # how long the first LOCK waits before saying another run holds it
 
     def __init__(self, dsn: SecretStr | None, schema: str = "public", *, role: str, region: str,
