@@ -31,15 +31,20 @@ class Setting:
     kind: type = str
     secret: bool = False
     choices: tuple[str, ...] = ()  # the values allowed, when only some are
+    name: str = ""  # its field of Settings, when not the key in lower case
 
     @property
     def env_var(self) -> str:
         return f"SPARKIFY_{self.section}_{self.key}"
 
+    @property
+    def field(self) -> str:
+        return self.name or self.key.lower()
+
 
 SCHEMA: tuple[Setting, ...] = (
-    Setting("AWS", "REGION", "us-west-2", "AWS region of the cluster and the source bucket.",
-            Region),
+    Setting("AWS", "REGION", "us-west-2", "AWS region of the cluster or workgroup, and of every "
+            "AWS call (IAM, EC2, Redshift).", Region),
     Setting(
         "DWH", "DEPLOYMENT", "cluster",
         "cluster: a provisioned cluster (CLUSTER_IDENTIFIER, CLUSTER_TYPE, NUM_NODES, "
@@ -95,6 +100,12 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("DWH", "FINAL_SNAPSHOT", "", "Teardown: name of a final snapshot (empty: none)."),
     Setting("DWH", "HOST", "", "Cluster endpoint; empty: looked up from CLUSTER_IDENTIFIER."),
     Setting("DWH", "ROLE_ARN", "", "Role ARN; empty: looked up from IAM_ROLE_NAME.", RoleArn),
+    Setting(
+        "S3", "REGION", "",
+        "Region of the source buckets: COPY's REGION option, and where this machine lists "
+        "them. COPY then reads every file in it: LOG_JSONPATH and MANIFEST_PREFIX must be "
+        "in buckets of that region too. Empty: [AWS] REGION.", Region, name="source_region",
+    ),
     Setting("S3", "LOG_DATA", "s3://udacity-dend/log_data", "Prefix of the event logs.", S3Uri),
     Setting(
         "S3", "LOG_JSONPATH", "s3://udacity-dend/log_json_path.json",
@@ -104,9 +115,9 @@ SCHEMA: tuple[Setting, ...] = (
             S3Uri),
     Setting(
         "S3", "MANIFEST_PREFIX", "",
-        "Writable s3:// prefix for COPY manifests. Needed on Redshift for incremental runs "
-        "and --start/--end backfills, which load some objects of a prefix, not all of it.",
-        S3Uri,
+        "Writable s3:// prefix for COPY manifests, in a bucket of the sources' region. Needed "
+        "on Redshift for incremental runs and --start/--end backfills, which load some "
+        "objects of a prefix, not all of it.", S3Uri,
     ),
     Setting(
         "NOTIFY", "BLOCK", "",
@@ -144,6 +155,7 @@ class Settings:
     final_snapshot: str
     host: str
     role_arn: str
+    source_region: str  # [S3] REGION, [AWS] REGION when empty
     log_data: str
     log_jsonpath: str
     song_data: str
@@ -212,8 +224,10 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
             value, origin = parser.get(setting.section, setting.key), str(path)
         if setting.env_var in env:
             value, origin = env[setting.env_var], setting.env_var
-        values[setting.key.lower()] = _coerce(setting, value, origin)
+        values[setting.field] = _coerce(setting, value, origin)
     settings = Settings(**values)
+    if not settings.source_region:
+        settings = replace(settings, source_region=settings.region)
     if not settings.db_password and settings.needs_password and resolve_password:
         settings = replace(settings, db_password=env.get(PASSWORD_ENV) or
                            _password_from_prefect_block())

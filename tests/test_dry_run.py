@@ -234,3 +234,19 @@ def test_a_quote_in_a_source_prefix_stays_inside_its_literal_in_the_dry_run(
     assert "\nFROM 's3://sparkify-golden/it''s/log_data/'\n" in text
     assert "\nFORMAT AS JSON 's3://sparkify-golden/it''s/log_json_path.json'\n" in text
     assert "\nFROM 's3://sparkify-golden/it''s/song_data/'\n" in text
+
+
+def test_copy_is_told_the_sources_region_while_the_aws_calls_keep_the_cluster_s(
+        prefect_harness, redshift_config, capsys):
+    """[S3] REGION is COPY's REGION; [AWS] REGION stays the region of every AWS call."""
+    from sparkify.runtime import open_runtime
+
+    golden_config(redshift_config, S3__REGION="eu-west-1")
+
+    text = run_main(capsys, "--config", str(redshift_config), "--dry-run")
+
+    assert text.count("\nREGION 'eu-west-1'\n") == 2 and "REGION 'us-west-2'" not in text
+    assert "\n-- profile aws; region us-west-2; sources in eu-west-1\n" in text
+    with open_runtime("elt", config=str(redshift_config), dry_run=True) as runtime:
+        assert runtime.client("redshift").meta.region_name == "us-west-2"
+        assert runtime.store().inner.client.meta.region_name == "eu-west-1"

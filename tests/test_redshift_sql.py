@@ -276,7 +276,8 @@ FAILED = "staging/copy_staging_events.sql failed: ERROR:  "  # how Warehouse.run
      "specified endpoint. Please send all future requests to this endpoint.,Status 301,Error "
      "PermanentRedirect",
      "COPY staging_events from s3://udacity-dend/log_data/: the bucket is not in region "
-     "us-west-2: set [AWS] REGION to the bucket's region"),
+     "us-west-2: set [S3] REGION to the bucket's region (COPY's REGION; the JSONPaths file "
+     "and MANIFEST_PREFIX must be in that region too)"),
     ("Invalid JSONPath format: Member is not an object.",
      "COPY staging_events from s3://udacity-dend/log_data/: the JSONPaths file "
      "s3://udacity-dend/log_json_path.json is invalid (Invalid JSONPath format: Member is not "

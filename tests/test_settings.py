@@ -89,3 +89,15 @@ def test_a_source_in_the_wrong_format_is_refused_before_anything_starts():
                                           r"s3://bucket/key URI"):
         with open_runtime("elt", source="s3://bucket/x" + BREAKOUT, dry_run=True):
             pass
+
+
+# ---- the sources' region: COPY's REGION, apart from the region of the AWS calls --------------
+
+def test_the_sources_region_defaults_to_the_aws_region_and_can_differ_from_it():
+    assert load_settings(None, env={"SPARKIFY_AWS_REGION": "eu-central-1"}).source_region == \
+        "eu-central-1"
+    settings = load_settings(None, env={"SPARKIFY_S3_REGION": "us-east-1"})
+    assert (settings.region, settings.source_region) == ("us-west-2", "us-east-1")
+    with pytest.raises(ConfigError, match=r"^SPARKIFY_S3_REGION: \[S3\] REGION = 'Oregon' is "
+                                          r"not an AWS region name"):
+        load_settings(None, env={"SPARKIFY_S3_REGION": "Oregon"})

@@ -40,8 +40,9 @@ def explain(message: str, context: CopyContext) -> str | None:
                 "s3:ListBucket on the source bucket (flows/provision.py grants them; "
                 "S3_POLICY = managed grants read on every bucket)")
     if _REGION.search(message):
-        return (f"{where}: the bucket is not in region {context.region}: set [AWS] REGION to the "
-                "bucket's region (COPY passes it as REGION)")
+        return (f"{where}: the bucket is not in region {context.region}: set [S3] REGION to the "
+                "bucket's region (COPY's REGION; the JSONPaths file and MANIFEST_PREFIX must be "
+                "in that region too)")
     if context.jsonpaths and _JSONPATHS.search(message):
         reason = re.split(r"(?i)\berror:\s*", message)[-1].strip()
         return (f"{where}: the JSONPaths file {context.jsonpaths} is invalid ({reason}): it "

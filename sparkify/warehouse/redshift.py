@@ -76,7 +76,7 @@ class RedshiftWarehouse(Warehouse):
         return WarehouseTarget(cls.engine, dsn, settings.schema,
                                f"Redshift {deployment.name} at {host}:{port}/{settings.db_name} "
                                f"as {found.shown_user}",
-                               role_arn=role, region=settings.region,
+                               role_arn=role, region=settings.source_region,
                                manifest_prefix=settings.manifest_prefix, login=found.how)
 
     @classmethod
