@@ -13,9 +13,15 @@ from sparkify.staging.mappers import SongsMapper, events_mapper
 from sparkify.staging.schema import STAGING_EVENTS
 from sparkify.warehouse.base import StageResult, StagingSource
 from tasks.discovery import DiscoveredSources
-from tasks.retries import io_task
+from tasks.retries import io_task, local_task
 
 PROGRESS_EVERY_SECONDS = 5.0
+
+
+@local_task
+def check_max_errors(runtime: Runtime, max_errors: int) -> None:
+    """Refuse, before anything is loaded, a --max-errors the engine's load cannot honour."""
+    runtime.warehouse().check_max_errors(max_errors)
 
 
 @io_task

@@ -130,9 +130,23 @@ def test_the_plan_follows_the_manifest_error_budget_and_full_refresh_options(
     assert text.count("\nMANIFEST\n") == 2
     assert text.count("not written on a dry run") == 2  # the manifests: listed, not written
     assert text.count(f"IAM_ROLE '{ROLE_ARN}'") == 2
-    assert text.count("MAXERROR 5") == 2
+    assert text.count("MAXERROR 6") == 2  # fails at 6 errors: tolerates 5, as locally
     assert "-- refresh/clear_star (connection" in text
     assert "-- ledger/loaded_objects" not in text  # a full refresh does not read the ledger
+
+
+def test_a_max_errors_redshift_cannot_honour_stops_the_dry_run_before_any_statement(
+        prefect_harness, redshift_config, capsys):
+    code = cli.run_command(main_flow.main, main_flow.build_parser(),
+                           ["--config", str(redshift_config), "--dry-run", "--max-errors",
+                            "100000"])
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        "error: --max-errors 100000: at most 99999 on Redshift, whose COPY fails at MAXERROR "
+        "errors and takes MAXERROR up to 100000")
+    assert "(connection" not in out  # no statement, not even the lock
 
 
 def test_a_mixed_prefix_is_one_copy_per_compression_kind_each_through_its_manifest(

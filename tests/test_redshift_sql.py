@@ -196,9 +196,30 @@ def test_events_copy_maps_through_the_jsonpaths_file():
 
     assert "FORMAT AS JSON 's3://udacity-dend/log_json_path.json'" in text
     for clause in ("IAM_ROLE 'arn:aws:iam::1:role/r'", "REGION 'us-west-2'", "COMPUPDATE OFF",
-                   "STATUPDATE OFF", "MAXERROR 3"):
+                   "STATUPDATE OFF", "MAXERROR 4"):
         assert clause in text
     assert "MANIFEST" not in text
+
+
+@pytest.mark.parametrize("max_errors, sent", [(0, 0), (1, 2), (3, 4), (99_999, 100_000)])
+def test_maxerror_tolerates_exactly_max_errors_records(max_errors, sent):
+    """COPY fails once it returns MAXERROR errors or more (0 and 1: at the first); the local
+    load tolerates up to --max-errors. MAXERROR is at most 100000."""
+    assert f"\nMAXERROR {sent}\n" in copy_text("staging_songs", max_errors=max_errors) + "\n"
+
+
+def test_a_max_errors_beyond_what_maxerror_allows_is_one_line_naming_the_option():
+    from sparkify.errors import ConfigError
+    from sparkify.warehouse.postgres import PostgresWarehouse
+    from sparkify.warehouse.redshift import RedshiftWarehouse
+
+    with pytest.raises(ConfigError, match=r"^--max-errors 100000: at most 99999 on Redshift"):
+        copy_text("staging_songs", max_errors=100_000)
+    warehouse = RedshiftWarehouse(None, role="r", region="us-west-2")
+    with pytest.raises(ConfigError, match=r"^--max-errors 100000: "):
+        warehouse.check_max_errors(100_000)
+    warehouse.check_max_errors(99_999)
+    PostgresWarehouse(None).check_max_errors(10**6)  # the local load has no such limit
 
 
 def test_songs_copy_matches_keys_case_insensitively_from_a_manifest():

@@ -262,6 +262,10 @@ class Warehouse(ABC):
                                       progress=progress(table) if progress else None))
         return results
 
+    def check_max_errors(self, max_errors: int) -> None:
+        """Refuse a --max-errors this engine's load cannot tolerate exactly (here: none; the
+        client-side load counts every rejected record itself)."""
+
     @abstractmethod
     def _load(self, cur: Cursor, table: str, source: StagingSource, store: ObjectStore,
               result: StageResult, *, max_errors: int, run_id: str,

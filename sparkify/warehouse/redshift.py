@@ -32,7 +32,7 @@ from sparkify.warehouse.base import (
 from sparkify.warehouse.connection import Connection, Cursor, Recorder
 from sparkify.warehouse.copy_failures import CopyContext, explain
 from sparkify.warehouse.copy_plan import (  # noqa: F401  (copy_params: part of this engine's API)
-    CopySource, by_compression, copy_params, manifest_document, manifest_uri, prefix_uri,
+    CopySource, by_compression, copy_params, manifest_document, manifest_uri, maxerror, prefix_uri,
 )
 
 log = logging.getLogger("sparkify.redshift")
@@ -84,6 +84,9 @@ class RedshiftWarehouse(Warehouse):
                     recorder: Recorder | None = None) -> RedshiftWarehouse:
         return cls(target.dsn, target.schema, role=target.role_arn, region=target.region,
                    manifest_prefix=target.manifest_prefix, recorder=recorder)
+
+    def check_max_errors(self, max_errors: int) -> None:
+        maxerror(max_errors)  # COPY's MAXERROR has a limit
 
     def quality_target(self) -> QualityTarget:
         parts = psycopg2.extensions.parse_dsn(self.dsn.get_secret_value())
