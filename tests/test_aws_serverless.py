@@ -8,11 +8,14 @@ from __future__ import annotations
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import REGION
+from botocore.stub import Stubber
+from conftest import CIDR, REGION, write_config
 from test_aws import ROLE, assert_one_line_error, run_cli
 from test_aws_iam import _missing, no_password, serverless  # noqa: F401  (fixtures)
 
 from sparkify.aws.provision import network
+from sparkify.aws.provision.serverless import ensure_workgroup
+from sparkify.config import load_settings
 from sparkify.errors import ProvisioningError
 
 
@@ -77,3 +80,27 @@ def test_provision_stops_before_creating_anything_when_the_default_vpc_spans_two
     stub.assert_no_pending_responses()  # and no namespace or workgroup call was made
     with pytest.raises(ClientError):  # nor the role: the check came first
         aws.client("iam").get_role(RoleName=ROLE)
+
+
+def test_an_existing_workgroup_is_updated_one_parameter_per_request(aws):
+    """UpdateWorkgroup takes one parameter per request: a workgroup that lacks the security
+    group and is private, while INGRESS_CIDR asks for public, gets two calls. The Stubber
+    (moto has no Serverless backend) checks each call's exact parameters against the model."""
+    write_config(aws.config, INGRESS_CIDR=CIDR, DEPLOYMENT="serverless")
+    settings = load_settings(aws.config)
+    client = boto3.client("redshift-serverless", region_name=REGION, aws_access_key_id="k",
+                          aws_secret_access_key="s")
+    found = {"workgroupName": "sparkify", "namespaceName": "sparkify", "status": "AVAILABLE",
+             "baseCapacity": 4, "publiclyAccessible": False, "securityGroupIds": ["sg-other"]}
+    with Stubber(client) as stub:
+        stub.add_response("get_workgroup", {"workgroup": found}, {"workgroupName": "sparkify"})
+        stub.add_response("update_workgroup", {"workgroup": found}, {
+            "workgroupName": "sparkify", "securityGroupIds": ["sg-other", "sg-sparkify"]})
+        stub.add_response("get_workgroup", {"workgroup": found}, {"workgroupName": "sparkify"})
+        stub.add_response("update_workgroup", {"workgroup": found}, {
+            "workgroupName": "sparkify", "publiclyAccessible": True})
+
+        outcome = ensure_workgroup(client, settings, "sg-sparkify", ["subnet-1"], interval=0)
+
+        stub.assert_no_pending_responses()
+    assert outcome.action == "exists, security group attached, made public"
