@@ -31,7 +31,7 @@ from tasks.analytics import collect_figures, figures_of, render_report  # noqa: 
 from tasks.reporting import (  # noqa: E402
     RunSummary, StepClock, check_error_budget, finish_run, summarize_run,
 )
-from tasks.staging import create_tables, stage_sources  # noqa: E402
+from tasks.staging import check_max_errors, create_tables, stage_sources  # noqa: E402
 from tasks.transform import transform_star  # noqa: E402
 
 
@@ -59,6 +59,7 @@ def elt(
     run_id = str(flow_run.get_id() or "local")
     with open_runtime("elt", config=config, data=data, source=source,
                       warehouse_url=warehouse_url, dry_run=dry_run) as runtime:
+        check_max_errors(runtime, max_errors)
         if runtime.seed_dir:
             with clock.step("seed emulator"):
                 seed_emulator(runtime)

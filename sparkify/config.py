@@ -10,27 +10,16 @@ from __future__ import annotations
 
 import configparser
 import os
-import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from sparkify.errors import ConfigError
+from sparkify.formats import CheckedStr, Identifier, Region, RoleArn, S3Uri, label
 from sparkify.secrets import register_secret
 
 PASSWORD_ENV = "SPARKIFY_DB_PASSWORD"
 PASSWORD_SECRET_BLOCK = "sparkify-db-password"
-
-
-class Identifier(str):
-    """A setting that ends up in SQL as a name: a plain identifier, checked when it is loaded."""
-
-    PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
-    def __new__(cls, value: str) -> Identifier:
-        if not cls.PATTERN.match(value):
-            raise ValueError(value)
-        return super().__new__(cls, value)
 
 
 @dataclass(frozen=True)
@@ -42,14 +31,20 @@ class Setting:
     kind: type = str
     secret: bool = False
     choices: tuple[str, ...] = ()  # the values allowed, when only some are
+    name: str = ""  # its field of Settings, when not the key in lower case
 
     @property
     def env_var(self) -> str:
         return f"SPARKIFY_{self.section}_{self.key}"
 
+    @property
+    def field(self) -> str:
+        return self.name or self.key.lower()
+
 
 SCHEMA: tuple[Setting, ...] = (
-    Setting("AWS", "REGION", "us-west-2", "AWS region of the cluster and the source bucket."),
+    Setting("AWS", "REGION", "us-west-2", "AWS region of the cluster or workgroup, and of every "
+            "AWS call (IAM, EC2, Redshift).", Region),
     Setting(
         "DWH", "DEPLOYMENT", "cluster",
         "cluster: a provisioned cluster (CLUSTER_IDENTIFIER, CLUSTER_TYPE, NUM_NODES, "
@@ -104,17 +99,25 @@ SCHEMA: tuple[Setting, ...] = (
     Setting("DWH", "AVAILABLE_TIMEOUT", 1800, "Seconds to wait for the cluster to be available.", int),
     Setting("DWH", "FINAL_SNAPSHOT", "", "Teardown: name of a final snapshot (empty: none)."),
     Setting("DWH", "HOST", "", "Cluster endpoint; empty: looked up from CLUSTER_IDENTIFIER."),
-    Setting("DWH", "ROLE_ARN", "", "Role ARN; empty: looked up from IAM_ROLE_NAME."),
-    Setting("S3", "LOG_DATA", "s3://udacity-dend/log_data", "Prefix of the event logs."),
+    Setting("DWH", "ROLE_ARN", "", "Role ARN; empty: looked up from IAM_ROLE_NAME.", RoleArn),
+    Setting(
+        "S3", "REGION", "",
+        "Region of the source buckets: COPY's REGION option, and where this machine lists "
+        "them. COPY then reads every file in it: LOG_JSONPATH and MANIFEST_PREFIX must be "
+        "in buckets of that region too. Empty: [AWS] REGION.", Region, name="source_region",
+    ),
+    Setting("S3", "LOG_DATA", "s3://udacity-dend/log_data", "Prefix of the event logs.", S3Uri),
     Setting(
         "S3", "LOG_JSONPATH", "s3://udacity-dend/log_json_path.json",
-        "JSONPaths file that maps events to staging_events columns.",
+        "JSONPaths file that maps events to staging_events columns.", S3Uri,
     ),
-    Setting("S3", "SONG_DATA", "s3://udacity-dend/song_data", "Prefix of the song metadata."),
+    Setting("S3", "SONG_DATA", "s3://udacity-dend/song_data", "Prefix of the song metadata.",
+            S3Uri),
     Setting(
         "S3", "MANIFEST_PREFIX", "",
-        "Writable s3:// prefix for COPY manifests. Needed on Redshift for incremental runs "
-        "and --start/--end backfills, which load some objects of a prefix, not all of it.",
+        "Writable s3:// prefix for COPY manifests, in a bucket of the sources' region. Needed "
+        "on Redshift for incremental runs and --start/--end backfills, which load some "
+        "objects of a prefix, not all of it.", S3Uri,
     ),
     Setting(
         "NOTIFY", "BLOCK", "",
@@ -152,6 +155,7 @@ class Settings:
     final_snapshot: str
     host: str
     role_arn: str
+    source_region: str  # [S3] REGION, [AWS] REGION when empty
     log_data: str
     log_jsonpath: str
     song_data: str
@@ -181,9 +185,10 @@ def _coerce(setting: Setting, raw: Any, origin: str) -> Any:
             raise ValueError(raw)
         value = setting.kind(raw) if raw or setting.kind is str else setting.default
     except ValueError:
+        expected = setting.kind.EXPECTED if issubclass(setting.kind, CheckedStr) else \
+            f"a valid {setting.kind.__name__.lower()}"
         raise ConfigError(
-            f"{origin}: [{setting.section}] {setting.key} = {raw!r} is not a valid "
-            f"{setting.kind.__name__.lower()}"
+            f"{origin}: [{setting.section}] {setting.key} = {raw!r} is not {expected}"
         ) from None
     if setting.choices and value not in setting.choices:
         raise ConfigError(f"{origin}: [{setting.section}] {setting.key} = {raw!r}: expected "
@@ -219,8 +224,10 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
             value, origin = parser.get(setting.section, setting.key), str(path)
         if setting.env_var in env:
             value, origin = env[setting.env_var], setting.env_var
-        values[setting.key.lower()] = _coerce(setting, value, origin)
+        values[setting.field] = _coerce(setting, value, origin)
     settings = Settings(**values)
+    if not settings.source_region:
+        settings = replace(settings, source_region=settings.region)
     if not settings.db_password and settings.needs_password and resolve_password:
         settings = replace(settings, db_password=env.get(PASSWORD_ENV) or
                            _password_from_prefect_block())
@@ -257,6 +264,6 @@ def example_file() -> str:
         if isinstance(default, bool):
             default = str(default).lower()
         secret = " (secret)" if setting.secret else ""
-        lines.append(f"; {setting.description}{secret} [{setting.kind.__name__.lower()}]")
+        lines.append(f"; {setting.description}{secret} [{label(setting.kind)}]")
         lines.append(f"{setting.key} = {'' if setting.secret else default}")
     return "\n".join(lines) + "\n"

@@ -27,6 +27,7 @@ from sparkify.aws.session import AWS_CONFIG, aws_session
 from sparkify.config import Settings, load_settings
 from sparkify.dry_run import DryRunGate, NotedPage, ReadOnlyStore, StatementLog
 from sparkify.errors import ConfigError
+from sparkify.formats import S3Uri
 from sparkify.local.emulator import EMULATOR_BUCKET, EMULATOR_REGION, S3Emulator, emulator_session
 from sparkify.store import ObjectStore, S3Location
 from sparkify.warehouse.base import Warehouse, WarehouseTarget
@@ -64,6 +65,7 @@ class Runtime:
     seed_dir: str | None = None  # what the flow seeds the emulator with
     dry_run: bool = False
     recorder: StatementLog | None = None  # prints the dry run; SPARKIFY_SQL_LOG of a real run
+    source_region: str = ""  # the S3 sources' ([S3] REGION); empty: `region`
 
     def session(self) -> boto3.session.Session:
         return emulator_session() if self.s3_endpoint else aws_session()
@@ -74,8 +76,8 @@ class Runtime:
 
     def store(self) -> ObjectStore:
         # boto3 lists and writes; obstore fetches the bodies, at a fraction of boto3's CPU per GET
-        store = ObstoreS3Store(region=self.region, endpoint_url=self.s3_endpoint,
-                               session=self.session())
+        store = ObstoreS3Store(region=self.source_region or self.region,
+                               endpoint_url=self.s3_endpoint, session=self.session())
         return ReadOnlyStore(store, self.recorder) if self.dry_run else store
 
     def warehouse(self) -> Warehouse:
@@ -98,6 +100,8 @@ class Runtime:
     def describe(self) -> list[str]:
         """Where the run goes, for the dry run's header."""
         lines = [f"-- profile {self.profile}; region {self.region}"]
+        if self.source_region and self.source_region != self.region:
+            lines[0] += f"; sources in {self.source_region}"
         if self.target is not None:
             lines.append(f"-- target: {self.target.describe()}")
             if self.target.login:
@@ -125,10 +129,13 @@ def open_runtime(purpose: Purpose, *, config: str | None = None, data: str | Non
         raise ConfigError("--warehouse-url and --config are alternatives: give one")
     if source and data:
         raise ConfigError("--data and --source are alternatives: give one")
+    if source and not S3Uri.PATTERN.match(source):  # it reaches COPY's FROM as a literal
+        raise ConfigError(f"--source {source!r} is not {S3Uri.EXPECTED}")
     settings = load_settings(config, resolve_password=not dry_run)
     profile = AWS if config else LOCAL
     with ExitStack() as services:
         region = settings.region if (config or source) else EMULATOR_REGION
+        source_region = settings.source_region if (config or source) else EMULATOR_REGION
         base = Runtime(profile, settings, region, deployment_of(settings))
         if purpose == "provision":
             yield base
@@ -139,7 +146,7 @@ def open_runtime(purpose: Purpose, *, config: str | None = None, data: str | Non
             sources, endpoint, seed = _sources(base, target, config, data, source, services)
         recorder = _recorder(dry_run, services)
         runtime = Runtime(profile, settings, region, base.deployment, sources, target, endpoint,
-                          seed, dry_run, recorder)
+                          seed, dry_run, recorder, source_region)
         if dry_run:
             recorder.header(runtime.describe())
         yield runtime

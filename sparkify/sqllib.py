@@ -49,8 +49,16 @@ TABLE_FILLED_BY = {
 
 
 def quote_literal(value: str) -> str:
-    """A SQL string literal (for values formatted into statements, such as S3 URIs)."""
+    """A standard SQL string literal: each ' doubled. PostgreSQL reads a backslash in it as an
+    ordinary character (standard_conforming_strings, on by default since 9.1)."""
     return "'" + str(value).replace("'", "''") + "'"
+
+
+def quote_redshift_literal(value: str) -> str:
+    """A Redshift string literal: Redshift reads a backslash in a literal as an escape, so
+    backslashes are doubled as well as quotes, as its own QUOTE_LITERAL does
+    (https://docs.aws.amazon.com/redshift/latest/dg/r_QUOTE_LITERAL.html)."""
+    return quote_literal(str(value).replace("\\", "\\\\"))
 
 
 def quote_ident(name: str) -> str:

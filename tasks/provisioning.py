@@ -65,9 +65,11 @@ def ensure_ingress_rule(runtime: Runtime, group_id: str) -> Outcome:
 
 @io_task
 def announce_billable(runtime: Runtime) -> str:
-    """Before anything billable is created: say what will be, and its price class per hour."""
+    """Before anything billable is created: check what its creation needs (a workgroup's
+    subnets), then say what will be created, and its price class per hour."""
     if runtime.deployment.exists(runtime.client):
         return ""
+    runtime.deployment.check_creation(runtime.client)
     line = f"creating {runtime.deployment.price()}"
     _logger().info(line)
     print(line, flush=True)  # on the terminal before the creation starts, whatever the logging

@@ -11,9 +11,15 @@ from sparkify.runtime import Runtime
 from sparkify.warehouse.base import StageResult
 from sparkify.warehouse.staging_jobs import staging_jobs
 from tasks.discovery import DiscoveredSources
-from tasks.retries import io_task
+from tasks.retries import io_task, local_task
 
 PROGRESS_EVERY_SECONDS = 5.0
+
+
+@local_task
+def check_max_errors(runtime: Runtime, max_errors: int) -> None:
+    """Refuse, before anything is loaded, a --max-errors the engine's load cannot honour."""
+    runtime.warehouse().check_max_errors(max_errors)
 
 
 @io_task

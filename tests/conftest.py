@@ -198,11 +198,16 @@ class Aws:
 
 
 def write_config(path: Path, **values: str) -> Path:
-    """dwh.cfg: the committed example with some keys set."""
+    """dwh.cfg: the committed example with some keys set; SECTION__KEY names a key that more
+    than one section has (S3__REGION)."""
     text = example_file()
-    for key, value in values.items():
-        text, found = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, flags=re.MULTILINE)
-        assert found == 1, key
+    for name, value in values.items():
+        section, _, key = name.rpartition("__")
+        within = rf"(^\[{section}\]\n(?:(?!\[).*\n)*?)" if section else "(^)"
+        text, found = re.subn(rf"{within}{key} = .*$",
+                              lambda match: f"{match.group(1)}{key} = {value}", text,
+                              flags=re.MULTILINE)
+        assert found == 1, name
     path.write_text(text, encoding="utf-8")
     return path
 

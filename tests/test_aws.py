@@ -93,7 +93,9 @@ def test_provision_creates_a_read_only_role_an_encrypted_cluster_and_one_ingress
 
     assert code == 0
     found = state(aws)
-    assert found["trust"]["Statement"][0]["Principal"]["Service"] == "redshift.amazonaws.com"
+    assert found["trust"]["Statement"] == [{
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"Service": ["redshift.amazonaws.com", "redshift-serverless.amazonaws.com"]}}]
     assert found["inline"] == {"sparkify-s3-read": {
         "Version": "2012-10-17",
         "Statement": [{"Sid": "ReadSparkifySources", "Effect": "Allow",
@@ -126,6 +128,26 @@ def test_a_second_provision_changes_nothing_and_says_so(aws, prefect_harness, ca
     step_lines = [line for line in out.splitlines() if line.startswith("  ")]
     assert len(step_lines) == 6
     assert all(line.endswith(("exists, reused", "available")) for line in step_lines)
+
+
+def test_a_role_that_trusts_only_the_cluster_service_is_made_to_trust_serverless_too(
+        aws, prefect_harness, capsys):
+    """A role made by an earlier provision (or by hand) trusted redshift.amazonaws.com only: a
+    namespace's COPY could not assume it. Its own statements stay; one is added."""
+    own = {"Effect": "Allow", "Principal": {"Service": "redshift.amazonaws.com"},
+           "Action": "sts:AssumeRole"}
+    aws.client("iam").create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [own]}))
+
+    code, out, _ = run_cli("provision", aws.config, capsys)
+
+    assert code == 0
+    assert state(aws)["trust"]["Statement"] == [own, {
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"Service": ["redshift-serverless.amazonaws.com"]}}]
+    assert re.search(r"\n  IAM role sparkify-redshift-s3-read +exists, trust in "
+                     r"redshift-serverless\.amazonaws\.com added\n", out)
+    assert "exists, reused" in run_cli("provision", aws.config, capsys)[1]
 
 
 def test_provision_replaces_the_rule_of_a_changed_cidr(aws, prefect_harness, capsys):

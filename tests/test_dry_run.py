@@ -107,10 +107,10 @@ def redshift_config(aws, tmp_path):
 
 
 def golden_config(path: Path, **more: str) -> Path:
-    return write_config(path, HOST=HOST, ROLE_ARN=ROLE_ARN, INGRESS_CIDR="",
-                        LOG_DATA="s3://sparkify-golden/log_data",
-                        LOG_JSONPATH="s3://sparkify-golden/log_json_path.json",
-                        SONG_DATA="s3://sparkify-golden/song_data", **more)
+    return write_config(path, **{"HOST": HOST, "ROLE_ARN": ROLE_ARN, "INGRESS_CIDR": "",
+                                 "LOG_DATA": "s3://sparkify-golden/log_data",
+                                 "LOG_JSONPATH": "s3://sparkify-golden/log_json_path.json",
+                                 "SONG_DATA": "s3://sparkify-golden/song_data", **more})
 
 
 def test_the_redshift_dry_run_matches_its_golden_file(prefect_harness, redshift_config, capsys):
@@ -130,9 +130,23 @@ def test_the_plan_follows_the_manifest_error_budget_and_full_refresh_options(
     assert text.count("\nMANIFEST\n") == 2
     assert text.count("not written on a dry run") == 2  # the manifests: listed, not written
     assert text.count(f"IAM_ROLE '{ROLE_ARN}'") == 2
-    assert text.count("MAXERROR 5") == 2
+    assert text.count("MAXERROR 6") == 2  # fails at 6 errors: tolerates 5, as locally
     assert "-- refresh/clear_star (connection" in text
     assert "-- ledger/loaded_objects" not in text  # a full refresh does not read the ledger
+
+
+def test_a_max_errors_redshift_cannot_honour_stops_the_dry_run_before_any_statement(
+        prefect_harness, redshift_config, capsys):
+    code = cli.run_command(main_flow.main, main_flow.build_parser(),
+                           ["--config", str(redshift_config), "--dry-run", "--max-errors",
+                            "100000"])
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert err.strip().splitlines()[-1] == (
+        "error: --max-errors 100000: at most 99999 on Redshift, whose COPY fails at MAXERROR "
+        "errors and takes MAXERROR up to 100000")
+    assert "(connection" not in out  # no statement, not even the lock
 
 
 def test_a_mixed_prefix_is_one_copy_per_compression_kind_each_through_its_manifest(
@@ -168,3 +182,85 @@ def test_a_mixed_prefix_is_one_copy_per_compression_kind_each_through_its_manife
         ("staging_songs", "s3://sparkify-golden/manifests/<run>/staging_songs.zstd.manifest",
          "MANIFEST", "ZSTD")]
     assert text.count("not written on a dry run") == 4  # each manifest: noted, not written
+
+
+# ---- hostile settings: refused when they load, or quoted as Redshift reads them -------------
+
+# \' ends a Redshift literal whose quotes are only doubled; no space before a ';', which
+# would start an inline comment in dwh.cfg
+BREAKOUT = "\\'; DROP TABLE users; --"
+
+
+HOSTILE = {"ROLE_ARN": "arn:aws:iam::123456789012:role/x" + BREAKOUT,
+           "LOG_DATA": "s3://sparkify-golden/log_data" + BREAKOUT,
+           "LOG_JSONPATH": "s3://sparkify-golden/log_json_path.json" + BREAKOUT,
+           "MANIFEST_PREFIX": "s3://sparkify-golden/manifests" + BREAKOUT}
+
+
+def hostile_refusal(config: Path, key: str) -> str:
+    section = "DWH" if key == "ROLE_ARN" else "S3"
+    return f"error: {config}: [{section}] {key} = {HOSTILE[key]!r} is not "
+
+
+def test_the_dry_run_command_refuses_a_hostile_role_arn_before_anything_connects(tmp_path):
+    """The command as a user runs it, in its own process, with AWS pointed at a closed port:
+    one line naming the setting, no statement printed, nothing reached."""
+    config = golden_config(tmp_path / "dwh.cfg", ROLE_ARN=HOSTILE["ROLE_ARN"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SPARKIFY_", "PREFECT_API"))}
+    env.update(AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_ACCESS_KEY_ID="k",
+               AWS_SECRET_ACCESS_KEY="s")
+    result = subprocess.run([sys.executable, str(PROJECT_ROOT / "flows/main.py"), "--config",
+                             str(config), "--dry-run"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=300, check=False)
+
+    assert result.returncode == 1
+    [error] = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert error.startswith(hostile_refusal(config, "ROLE_ARN"))
+    assert "Traceback" not in result.stderr
+    assert "COPY" not in result.stdout and "DROP" not in result.stdout
+
+
+@pytest.mark.parametrize("key", list(HOSTILE))
+def test_a_dry_run_with_a_hostile_setting_refuses_it_in_one_line(
+        prefect_harness, tmp_path, capsys, monkeypatch, key):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing may be reached
+    config = golden_config(tmp_path / "dwh.cfg", **{key: HOSTILE[key]})
+
+    code = cli.run_command(main_flow.main, main_flow.build_parser(),
+                           ["--config", str(config), "--dry-run"])
+
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert err.strip().splitlines()[-1].startswith(hostile_refusal(config, key))
+    assert "COPY" not in out and "DROP" not in out
+
+
+def test_a_quote_in_a_source_prefix_stays_inside_its_literal_in_the_dry_run(
+        prefect_harness, aws, tmp_path, capsys):
+    small_dataset(tmp_path / "data" / "it's")
+    upload_dataset(aws.client("s3"), "sparkify-golden", tmp_path / "data")
+    config = golden_config(aws.config, LOG_DATA="s3://sparkify-golden/it's/log_data",
+                           LOG_JSONPATH="s3://sparkify-golden/it's/log_json_path.json",
+                           SONG_DATA="s3://sparkify-golden/it's/song_data")
+
+    text = run_main(capsys, "--config", str(config), "--dry-run")
+
+    assert "\nFROM 's3://sparkify-golden/it''s/log_data/'\n" in text
+    assert "\nFORMAT AS JSON 's3://sparkify-golden/it''s/log_json_path.json'\n" in text
+    assert "\nFROM 's3://sparkify-golden/it''s/song_data/'\n" in text
+
+
+def test_copy_is_told_the_sources_region_while_the_aws_calls_keep_the_cluster_s(
+        prefect_harness, redshift_config, capsys):
+    """[S3] REGION is COPY's REGION; [AWS] REGION stays the region of every AWS call."""
+    from sparkify.runtime import open_runtime
+
+    golden_config(redshift_config, S3__REGION="eu-west-1")
+
+    text = run_main(capsys, "--config", str(redshift_config), "--dry-run")
+
+    assert text.count("\nREGION 'eu-west-1'\n") == 2 and "REGION 'us-west-2'" not in text
+    assert "\n-- profile aws; region us-west-2; sources in eu-west-1\n" in text
+    with open_runtime("elt", config=str(redshift_config), dry_run=True) as runtime:
+        assert runtime.client("redshift").meta.region_name == "us-west-2"
+        assert runtime.store().inner.client.meta.region_name == "eu-west-1"

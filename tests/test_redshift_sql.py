@@ -196,9 +196,30 @@ def test_events_copy_maps_through_the_jsonpaths_file():
 
     assert "FORMAT AS JSON 's3://udacity-dend/log_json_path.json'" in text
     for clause in ("IAM_ROLE 'arn:aws:iam::1:role/r'", "REGION 'us-west-2'", "COMPUPDATE OFF",
-                   "STATUPDATE OFF", "MAXERROR 3"):
+                   "STATUPDATE OFF", "MAXERROR 4"):
         assert clause in text
     assert "MANIFEST" not in text
+
+
+@pytest.mark.parametrize("max_errors, sent", [(0, 0), (1, 2), (3, 4), (99_999, 100_000)])
+def test_maxerror_tolerates_exactly_max_errors_records(max_errors, sent):
+    """COPY fails once it returns MAXERROR errors or more (0 and 1: at the first); the local
+    load tolerates up to --max-errors. MAXERROR is at most 100000."""
+    assert f"\nMAXERROR {sent}\n" in copy_text("staging_songs", max_errors=max_errors) + "\n"
+
+
+def test_a_max_errors_beyond_what_maxerror_allows_is_one_line_naming_the_option():
+    from sparkify.errors import ConfigError
+    from sparkify.warehouse.postgres import PostgresWarehouse
+    from sparkify.warehouse.redshift import RedshiftWarehouse
+
+    with pytest.raises(ConfigError, match=r"^--max-errors 100000: at most 99999 on Redshift"):
+        copy_text("staging_songs", max_errors=100_000)
+    warehouse = RedshiftWarehouse(None, role="r", region="us-west-2")
+    with pytest.raises(ConfigError, match=r"^--max-errors 100000: "):
+        warehouse.check_max_errors(100_000)
+    warehouse.check_max_errors(99_999)
+    PostgresWarehouse(None).check_max_errors(10**6)  # the local load has no such limit
 
 
 def test_songs_copy_matches_keys_case_insensitively_from_a_manifest():
@@ -231,6 +252,31 @@ def test_a_quote_in_a_uri_cannot_break_out_of_the_literal():
     assert "FROM 's3://b/it''s/'" in text
 
 
+BREAKOUT = "x\\' ; DROP TABLE users; --"  # x\' ; DROP TABLE users; --
+
+
+@pytest.mark.parametrize("field", ["source", "role", "region", "jsonpaths"])
+def test_a_backslash_and_a_quote_stay_inside_the_redshift_literal(field):
+    """Redshift reads a backslash in a literal as an escape (so does sqlglot's Redshift
+    dialect): doubling the quote alone would end the literal early and run the rest as SQL."""
+    text = copy_text("staging_events", **{field: BREAKOUT})
+
+    statements = [s for s in sqlglot.parse(text, read="redshift") if s]
+    assert len(statements) == 1
+    assert BREAKOUT in [literal.this for literal in statements[0].find_all(exp.Literal)]
+
+
+def test_redshift_literals_double_backslashes_and_postgres_literals_do_not():
+    from sparkify.sqllib import quote_literal, quote_redshift_literal
+    from sparkify.warehouse.postgres import PostgresWarehouse
+    from sparkify.warehouse.redshift import RedshiftWarehouse
+
+    assert quote_redshift_literal("a\\b'c") == "'a\\\\b''c'"
+    assert quote_literal("a\\b'c") == "'a\\b''c'"  # standard_conforming_strings: \ is plain
+    assert RedshiftWarehouse.literal is quote_redshift_literal
+    assert PostgresWarehouse.literal is quote_literal
+
+
 # ---- a failed COPY in one line a user can act on -------------------------------------------
 
 CONTEXT = CopyContext("staging_events", "s3://udacity-dend/log_data/",
@@ -245,12 +291,14 @@ FAILED = "staging/copy_staging_events.sql failed: ERROR:  "  # how Warehouse.run
     ("User arn:aws:redshift:us-west-2:1:dbuser:sparkify/IAM:sparkify is not authorized to "
      "assume IAM Role arn:aws:iam::1:role/r",
      "COPY staging_events from s3://udacity-dend/log_data/: Redshift cannot use the IAM role "
-     "arn:aws:iam::1:role/r: attach it to the cluster or namespace"),
+     "arn:aws:iam::1:role/r: attach it to the cluster or namespace and let it trust "
+     "redshift.amazonaws.com and redshift-serverless.amazonaws.com"),
     ("S3ServiceException:The bucket you are attempting to access must be addressed using the "
      "specified endpoint. Please send all future requests to this endpoint.,Status 301,Error "
      "PermanentRedirect",
      "COPY staging_events from s3://udacity-dend/log_data/: the bucket is not in region "
-     "us-west-2: set [AWS] REGION to the bucket's region"),
+     "us-west-2: set [S3] REGION to the bucket's region (COPY's REGION; the JSONPaths file "
+     "and MANIFEST_PREFIX must be in that region too)"),
     ("Invalid JSONPath format: Member is not an object.",
      "COPY staging_events from s3://udacity-dend/log_data/: the JSONPaths file "
      "s3://udacity-dend/log_json_path.json is invalid (Invalid JSONPath format: Member is not "

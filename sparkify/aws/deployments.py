@@ -55,6 +55,9 @@ class Deployment(ABC):
     def vpc_id(self, client: Clients) -> str:
         """The VPC of its security group."""
 
+    def check_creation(self, client: Clients) -> None:
+        """Refuse, before anything is created, what its creation would fail on half-way."""
+
     @abstractmethod
     def ensure(self, client: Clients, role_arn: str, group_id: str, log) -> list[Outcome]:
         """Create or reuse it, with the role and the security group attached."""
@@ -149,6 +152,11 @@ class ServerlessDeployment(Deployment):
 
     def vpc_id(self, client: Clients) -> str:
         return network.default_vpc(client("ec2"), self.settings.region)
+
+    def check_creation(self, client: Clients) -> None:
+        with aws_step("subnets of the default VPC"):
+            network.check_workgroup_subnets(client("ec2"), self.vpc_id(client),
+                                            self.settings.region)
 
     def ensure(self, client: Clients, role_arn: str, group_id: str, log) -> list[Outcome]:
         rs = client("redshift-serverless")

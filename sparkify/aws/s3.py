@@ -87,7 +87,8 @@ class S3ObjectStore(ObjectStore):
                 raise SourceError(f"bucket not found: s3://{bucket}") from exc
             if code in {"301", "PermanentRedirect"}:
                 raise SourceError(
-                    f"bucket s3://{bucket} is not in region {self.region}: set [AWS] REGION"
+                    f"bucket s3://{bucket} is not in region {self.region}: set [S3] REGION to "
+                    "the bucket's"
                 ) from exc
             raise SourceError(f"cannot reach s3://{bucket}: {_describe(exc)}") from exc
         except BotoCoreError as exc:

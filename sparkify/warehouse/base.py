@@ -88,6 +88,7 @@ class Warehouse(ABC):
 
     engine: str
     reads_local_emulator: bool  # can it load from the local S3 emulator (client-side loads)?
+    literal = staticmethod(quote_literal)  # a value as a string literal of this engine's SQL
 
     def __init__(self, dsn: SecretStr | str | None, schema: str = "public", *,
                  recorder: Recorder | None = None) -> None:
@@ -285,6 +286,10 @@ class Warehouse(ABC):
                                       progress=progress(table) if progress else None))
         return results
 
+    def check_max_errors(self, max_errors: int) -> None:
+        """Refuse a --max-errors this engine's load cannot tolerate exactly (here: none; the
+        client-side load counts every rejected record itself)."""
+
     @abstractmethod
     def _load(self, cur: Cursor, table: str, source: StagingSource, store: ObjectStore,
               result: StageResult, *, max_errors: int, run_id: str,
@@ -292,7 +297,7 @@ class Warehouse(ABC):
         """Fill the cleared `table` from `source`: rows, errors and rows_by_key into `result`."""
 
     def _record_errors(self, cur: Cursor, table: str, errors: list[LoadError], run_id: str) -> None:
-        self.run(cur, "staging/clear_load_errors", table=quote_literal(table))
+        self.run(cur, "staging/clear_load_errors", table=self.literal(table))
         if errors:
             cur.insert_rows(self.sql.text("staging/record_load_errors"), [
                 (run_id, table, e.source_key, e.line_number, e.reason, e.raw_text) for e in errors

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sparkify.aws.provision.iam import REDSHIFT_PRINCIPALS
+
 
 @dataclass(frozen=True)
 class CopyContext:
@@ -31,15 +33,16 @@ def explain(message: str, context: CopyContext) -> str | None:
     where = f"COPY {context.table} from {context.source}"
     if _ROLE.search(message):
         return (f"{where}: Redshift cannot use the IAM role {context.role}: attach it to the "
-                "cluster or namespace and let it trust redshift.amazonaws.com "
+                f"cluster or namespace and let it trust {' and '.join(REDSHIFT_PRINCIPALS)} "
                 "(flows/provision.py does both)")
     if _DENIED.search(message):
         return (f"{where}: access denied: the IAM role {context.role} needs s3:GetObject and "
                 "s3:ListBucket on the source bucket (flows/provision.py grants them; "
                 "S3_POLICY = managed grants read on every bucket)")
     if _REGION.search(message):
-        return (f"{where}: the bucket is not in region {context.region}: set [AWS] REGION to the "
-                "bucket's region (COPY passes it as REGION)")
+        return (f"{where}: the bucket is not in region {context.region}: set [S3] REGION to the "
+                "bucket's region (COPY's REGION; the JSONPaths file and MANIFEST_PREFIX must be "
+                "in that region too)")
     if context.jsonpaths and _JSONPATHS.search(message):
         reason = re.split(r"(?i)\berror:\s*", message)[-1].strip()
         return (f"{where}: the JSONPaths file {context.jsonpaths} is invalid ({reason}): it "

@@ -8,12 +8,18 @@ from dataclasses import dataclass
 
 import orjson
 
-from sparkify.sqllib import quote_literal
+from sparkify.errors import ConfigError
+from sparkify.sqllib import quote_redshift_literal
 from sparkify.staging.compression import KINDS, PLAIN, Compression, compression_of
 from sparkify.store import SourceObject
 
 NO_MANIFEST = "-- no MANIFEST: COPY loads every object under the prefix"
 NOT_COMPRESSED = "-- not compressed (.json)"
+# COPY's MAXERROR n: the load fails once it returns n errors or more, 0 and 1 both fail at the
+# first error, and n is at most 100000
+# (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-load.html#copy-maxerror).
+MAXERROR_LIMIT = 100_000
+MAX_TOLERATED = MAXERROR_LIMIT - 1  # the most --max-errors a COPY can tolerate
 
 
 @dataclass(frozen=True)
@@ -37,16 +43,26 @@ def manifest_uri(manifest_prefix: str, run_id: str, table: str, kind: Compressio
 
 def copy_params(*, source: str, manifest: bool, role: str, region: str, jsonpaths: str,
                 max_errors: int, compression: Compression = PLAIN) -> dict[str, str]:
-    """The values of a staging COPY file's placeholders, quoted for SQL."""
+    """The values of a staging COPY file's placeholders, as Redshift literals."""
     return {
-        "source": quote_literal(source),
+        "source": quote_redshift_literal(source),
         "manifest": "MANIFEST" if manifest else NO_MANIFEST,
         "compression": compression.copy_option or NOT_COMPRESSED,
-        "role_arn": quote_literal(role),
-        "region": quote_literal(region),
-        "jsonpaths": quote_literal(jsonpaths),
-        "max_errors": str(int(max_errors)),
+        "role_arn": quote_redshift_literal(role),
+        "region": quote_redshift_literal(region),
+        "jsonpaths": quote_redshift_literal(jsonpaths),
+        "max_errors": str(maxerror(max_errors)),
     }
+
+
+def maxerror(max_errors: int) -> int:
+    """COPY's MAXERROR that tolerates exactly `max_errors` rejected records, as --max-errors
+    does on PostgreSQL: MAXERROR N fails at N errors, so N + 1 (and 0 for none)."""
+    if not 0 <= max_errors <= MAX_TOLERATED:
+        raise ConfigError(f"--max-errors {max_errors}: at most {MAX_TOLERATED} on Redshift, whose "
+                          f"COPY fails at MAXERROR errors and takes MAXERROR up to "
+                          f"{MAXERROR_LIMIT}")
+    return max_errors + 1 if max_errors else 0
 
 
 def manifest_document(objects: Sequence[SourceObject]) -> bytes:

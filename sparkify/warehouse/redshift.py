@@ -23,6 +23,7 @@ from sparkify.aws.redshift import role_arn
 from sparkify.config import Settings
 from sparkify.errors import ConfigError, MalformedRecordError, WarehouseError, first_line
 from sparkify.quality.targets import QualityTarget, redshift_target
+from sparkify.sqllib import quote_redshift_literal
 from sparkify.staging.lines import LoadError
 from sparkify.store import ObjectStore, S3Location
 from sparkify.warehouse.base import (
@@ -31,7 +32,7 @@ from sparkify.warehouse.base import (
 from sparkify.warehouse.connection import Connection, Cursor, Recorder
 from sparkify.warehouse.copy_failures import CopyContext, explain
 from sparkify.warehouse.copy_plan import (  # noqa: F401  (copy_params: part of this engine's API)
-    CopySource, by_compression, copy_params, manifest_document, manifest_uri, prefix_uri,
+    CopySource, by_compression, copy_params, manifest_document, manifest_uri, maxerror, prefix_uri,
 )
 
 log = logging.getLogger("sparkify.redshift")
@@ -45,6 +46,7 @@ class RedshiftWarehouse(Warehouse):
 
     engine = "redshift"
     reads_local_emulator = False  # COPY runs on the cluster, which cannot reach this machine
+    literal = staticmethod(quote_redshift_literal)  # a backslash is an escape in Redshift
     lock_probe_ms = 2000  # how long the first LOCK waits before saying another run holds it
 
     def __init__(self, dsn: SecretStr | None, schema: str = "public", *, role: str, region: str,
@@ -74,7 +76,7 @@ class RedshiftWarehouse(Warehouse):
         return WarehouseTarget(cls.engine, dsn, settings.schema,
                                f"Redshift {deployment.name} at {host}:{port}/{settings.db_name} "
                                f"as {found.shown_user}",
-                               role_arn=role, region=settings.region,
+                               role_arn=role, region=settings.source_region,
                                manifest_prefix=settings.manifest_prefix, login=found.how)
 
     @classmethod
@@ -82,6 +84,9 @@ class RedshiftWarehouse(Warehouse):
                     recorder: Recorder | None = None) -> RedshiftWarehouse:
         return cls(target.dsn, target.schema, role=target.role_arn, region=target.region,
                    manifest_prefix=target.manifest_prefix, recorder=recorder)
+
+    def check_max_errors(self, max_errors: int) -> None:
+        maxerror(max_errors)  # COPY's MAXERROR has a limit
 
     def quality_target(self) -> QualityTarget:
         parts = psycopg2.extensions.parse_dsn(self.dsn.get_secret_value())

@@ -14,11 +14,18 @@ from sparkify.store import S3Location
 
 INLINE_POLICY = "sparkify-s3-read"
 MANAGED_POLICY = "AmazonS3ReadOnlyAccess"
-TRUST_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "redshift.amazonaws.com"},
-                   "Action": "sts:AssumeRole"}],
-}
+# Both deployments' services may assume the role: AWS requires redshift-serverless for a
+# namespace's COPY and both for Serverless ("Granting permissions to Amazon Redshift
+# Serverless", https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-security-other-services.html);
+# trusting both always keeps one role valid when DEPLOYMENT changes.
+REDSHIFT_PRINCIPALS = ("redshift.amazonaws.com", "redshift-serverless.amazonaws.com")
+
+
+def _trust_statement(services: list[str]) -> dict:
+    return {"Effect": "Allow", "Principal": {"Service": services}, "Action": "sts:AssumeRole"}
+
+
+TRUST_POLICY = {"Version": "2012-10-17", "Statement": [_trust_statement(list(REDSHIFT_PRINCIPALS))]}
 
 
 def s3_read_policy(settings: Settings, partition: str = "aws") -> dict:
@@ -32,13 +39,25 @@ def s3_read_policy(settings: Settings, partition: str = "aws") -> dict:
                            "Action": ["s3:Get*", "s3:List*"], "Resource": resources}]}
 
 
-def _trusts_redshift(role: dict) -> bool:
-    for statement in role.get("AssumeRolePolicyDocument", {}).get("Statement", []):
-        services = statement.get("Principal", {}).get("Service", [])
-        services = [services] if isinstance(services, str) else services
-        if statement.get("Effect") == "Allow" and "redshift.amazonaws.com" in services:
-            return True
-    return False
+def _as_list(value) -> list:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def untrusted_principals(trust: dict) -> list[str]:
+    """The Redshift services that the trust policy does not allow to assume the role."""
+    trusted = {service for statement in trust.get("Statement", [])
+               if statement.get("Effect") == "Allow"
+               and "sts:AssumeRole" in _as_list(statement.get("Action"))
+               for service in _as_list(statement.get("Principal", {}).get("Service"))}
+    return [service for service in REDSHIFT_PRINCIPALS if service not in trusted]
+
+
+def _add_trust(iam, name: str, trust: dict, missing: list[str]) -> str:
+    """Add one statement trusting the missing services; the role's other statements stay."""
+    document = {"Version": "2012-10-17", **trust,
+                "Statement": [*trust.get("Statement", []), _trust_statement(missing)]}
+    iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(document))
+    return f"exists, trust in {' and '.join(missing)} added"
 
 
 def ensure_role(iam, settings: Settings) -> Outcome:
@@ -47,10 +66,10 @@ def ensure_role(iam, settings: Settings) -> Outcome:
     with aws_step(f"IAM role {name}"):
         try:
             role, action = iam.get_role(RoleName=name)["Role"], REUSED
-            if not _trusts_redshift(role):
-                iam.update_assume_role_policy(RoleName=name,
-                                              PolicyDocument=json.dumps(TRUST_POLICY))
-                action = "exists, trust in redshift.amazonaws.com restored"
+            trust = role.get("AssumeRolePolicyDocument", {})
+            missing = untrusted_principals(trust)
+            if missing:
+                action = _add_trust(iam, name, trust, missing)
         except ClientError as exc:
             if error_code(exc) != "NoSuchEntity":
                 raise

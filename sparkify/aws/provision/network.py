@@ -14,6 +14,13 @@ from sparkify.config import Settings
 from sparkify.errors import ConfigError, ProvisioningError
 
 RULE_DESCRIPTION = "sparkify: Redshift port from INGRESS_CIDR"
+# A workgroup needs at least three subnets spanning three Availability Zones; in US West
+# (N. California) three subnets spanning two, one zone holding two of them ("Considerations
+# when using Amazon Redshift Serverless", three subnets;
+# https://docs.aws.amazon.com/redshift/latest/mgmt/serverless-usage-considerations.html).
+WORKGROUP_SUBNETS = 3
+WORKGROUP_ZONES = 3
+WORKGROUP_ZONES_IN = {"us-west-1": 2}
 
 
 def ingress_network(settings: Settings) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -44,10 +51,28 @@ def default_vpc(ec2, region: str) -> str:
     return vpcs[0]["VpcId"]
 
 
+def _subnets(ec2, vpc_id: str) -> list[dict]:
+    return ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+
+
 def default_subnets(ec2, vpc_id: str) -> list[str]:
     """The VPC's subnets (a default VPC has one per availability zone), for a workgroup."""
-    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
-    return sorted(subnet["SubnetId"] for subnet in subnets)
+    return sorted(subnet["SubnetId"] for subnet in _subnets(ec2, vpc_id))
+
+
+def check_workgroup_subnets(ec2, vpc_id: str, region: str) -> None:
+    """Refuse, in one line naming what is missing, a VPC whose subnets a workgroup cannot use
+    (CreateWorkgroup would fail after the namespace was created)."""
+    subnets = _subnets(ec2, vpc_id)
+    zones = sorted({subnet["AvailabilityZone"] for subnet in subnets})
+    needed = WORKGROUP_ZONES_IN.get(region, WORKGROUP_ZONES)
+    if len(subnets) >= WORKGROUP_SUBNETS and len(zones) >= needed:
+        return
+    raise ProvisioningError(
+        f"VPC {vpc_id}: a Redshift Serverless workgroup needs at least {WORKGROUP_SUBNETS} "
+        f"subnets in {needed} Availability Zones of {region}, and it has {len(subnets)} in "
+        f"{len(zones)} ({', '.join(zones) or 'none'}): add subnets in other zones (aws ec2 "
+        "create-default-subnet --availability-zone <zone>)")
 
 
 def _groups_named(ec2, name: str, vpc_id: str | None = None) -> list[str]:

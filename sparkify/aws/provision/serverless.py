@@ -68,7 +68,7 @@ def ensure_namespace(rs, settings: Settings, role_arn: str) -> Outcome:
 
 
 def ensure_workgroup(rs, settings: Settings, group_id: str, subnet_ids: list[str], *,
-                     log: Log = LOG) -> Outcome:
+                     interval: float = POLL_SECONDS, log: Log = LOG) -> Outcome:
     """Create or reuse the workgroup: public only with INGRESS_CIDR, in the one security group."""
     name, public = settings.workgroup, bool(settings.ingress_cidr)
     resource = f"workgroup {name} ({settings.base_capacity} RPUs base)"
@@ -84,8 +84,7 @@ def ensure_workgroup(rs, settings: Settings, group_id: str, subnet_ids: list[str
             raise ProvisioningError(f"workgroup {name} is being deleted: run provision again "
                                     "once teardown has finished")
         changes = _workgroup_changes(workgroup, group_id, public)
-        if changes:
-            rs.update_workgroup(workgroupName=name, **changes)
+        _update_workgroup(rs, settings, changes, interval, log)
     if workgroup.get("baseCapacity") != settings.base_capacity:
         log.warning("workgroup %s exists with %s RPUs base instead of %s: reused as it is "
                     "(aws redshift-serverless update-workgroup --base-capacity changes it)",
@@ -94,6 +93,19 @@ def ensure_workgroup(rs, settings: Settings, group_id: str, subnet_ids: list[str
             "publiclyAccessible": f"made {'public' if public else 'private'}"}
     return Outcome(resource, "exists, " + ", ".join(done[k] for k in changes) if changes
                    else REUSED, name)
+
+
+def _update_workgroup(rs, settings: Settings, changes: dict, interval: float, log: Log) -> None:
+    """One UpdateWorkgroup per change: the API reference of UpdateWorkgroup allows one
+    parameter per request. Between two, a precaution: wait until the workgroup is available
+    again, since an update is applied after the request returns."""
+    name = settings.workgroup
+    for number, (parameter, value) in enumerate(changes.items()):
+        if number:
+            poll_until(lambda: str((get_workgroup(rs, name) or {}).get("status")).lower(),
+                       "available", what=f"workgroup {name}", timeout=settings.available_timeout,
+                       interval=interval, log=log)
+        rs.update_workgroup(workgroupName=name, **{parameter: value})
 
 
 def _workgroup_changes(workgroup: dict, group_id: str, public: bool) -> dict:

@@ -9,7 +9,8 @@
 -- GZIP, ZSTD or BZIP2 when the objects are compressed (.json.gz, .json.zst, .json.bz2): one
 -- COPY per kind, each through a manifest of exactly its keys.
 -- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
--- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
+-- statistics after the load. MAXERROR is --max-errors + 1 (0 for none): COPY fails once it
+-- returns MAXERROR bad records, so it tolerates --max-errors, as the local load does.
 COPY staging_events (
     artist, auth, first_name, gender, item_in_session, last_name, length, level,
     location, method, page, registration, session_id, song, status, ts,
