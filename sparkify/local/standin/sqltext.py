@@ -38,7 +38,8 @@ def pieces(sql: str) -> list[Piece]:
 
 
 def code_only(sql: str) -> str:
-    """The code of `sql`, each literal kept as '' and each comment dropped (for matching)."""
+    """The code of `sql` for matching: each literal kept as '', each quoted name as "q", each
+    comment dropped."""
     kept = []
     for piece in pieces(sql):
         if piece.is_code:
@@ -46,7 +47,7 @@ def code_only(sql: str) -> str:
         elif piece.text.startswith("'"):
             kept.append("''")
         elif piece.text.startswith('"'):
-            kept.append(piece.text)
+            kept.append('"q"')
         else:
             kept.append(" ")
     return "".join(kept)
