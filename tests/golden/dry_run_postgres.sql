@@ -22,6 +22,10 @@ SET search_path TO "public";
 
 COMMIT; -- connection 2
 
+-- ddl/schema_exists (connection 2; parameters: 1 value)
+-- Whether the pipeline's schema exists (CREATE SCHEMA only runs when it does not).
+SELECT 1 FROM pg_namespace WHERE nspname = %s;
+
 -- ddl/schema (connection 2)
 CREATE SCHEMA IF NOT EXISTS "public";
 
@@ -256,6 +260,40 @@ TRUNCATE staging_events;
 -- Rows parsed client-side, streamed in PostgreSQL's COPY text format.
 COPY staging_events (artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method, page, registration, session_id, song, status, ts, user_agent, user_id) FROM STDIN;
 
+-- staging/trim_staging_events (connection 4)
+-- Trailing blanks dropped from every text column of staging_events, on every engine:
+-- Redshift compares VARCHAR values ignoring them ("the trailing blanks ... are semantically
+-- insignificant": https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html),
+-- PostgreSQL does not. Kept, they would match, group and de-duplicate differently on the two
+-- engines (a title 'Song ' is the play of 'Song' on Redshift only); dropped, both agree.
+UPDATE staging_events
+SET
+    artist = RTRIM(artist),
+    auth = RTRIM(auth),
+    first_name = RTRIM(first_name),
+    gender = RTRIM(gender),
+    last_name = RTRIM(last_name),
+    level = RTRIM(level),
+    location = RTRIM(location),
+    method = RTRIM(method),
+    page = RTRIM(page),
+    song = RTRIM(song),
+    user_agent = RTRIM(user_agent),
+    user_id = RTRIM(user_id)
+WHERE
+    RIGHT(artist, 1) = ' '
+    OR RIGHT(auth, 1) = ' '
+    OR RIGHT(first_name, 1) = ' '
+    OR RIGHT(gender, 1) = ' '
+    OR RIGHT(last_name, 1) = ' '
+    OR RIGHT(level, 1) = ' '
+    OR RIGHT(location, 1) = ' '
+    OR RIGHT(method, 1) = ' '
+    OR RIGHT(page, 1) = ' '
+    OR RIGHT(song, 1) = ' '
+    OR RIGHT(user_agent, 1) = ' '
+    OR RIGHT(user_id, 1) = ' ';
+
 -- staging/canonical_user_ids (connection 4)
 -- A userId written as an integral number (12.0, or "12.0") names the same user as 12: staged
 -- as its integer text on both engines, so 12, 12.0 and "12" are one user.
@@ -285,6 +323,26 @@ TRUNCATE staging_songs;
 -- staging/copy_from_stdin (connection 5)
 -- Rows parsed client-side, streamed in PostgreSQL's COPY text format.
 COPY staging_songs (num_songs, artist_id, artist_latitude, artist_longitude, artist_location, artist_name, song_id, title, duration, year) FROM STDIN;
+
+-- staging/trim_staging_songs (connection 5)
+-- Trailing blanks dropped from every text column of staging_songs, on every engine:
+-- Redshift compares VARCHAR values ignoring them ("the trailing blanks ... are semantically
+-- insignificant": https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html),
+-- PostgreSQL does not. Kept, they would match, group and de-duplicate differently on the two
+-- engines (a title 'Song ' is the play of 'Song' on Redshift only); dropped, both agree.
+UPDATE staging_songs
+SET
+    artist_id = RTRIM(artist_id),
+    artist_location = RTRIM(artist_location),
+    artist_name = RTRIM(artist_name),
+    song_id = RTRIM(song_id),
+    title = RTRIM(title)
+WHERE
+    RIGHT(artist_id, 1) = ' '
+    OR RIGHT(artist_location, 1) = ' '
+    OR RIGHT(artist_name, 1) = ' '
+    OR RIGHT(song_id, 1) = ' '
+    OR RIGHT(title, 1) = ' ';
 
 -- staging/clear_load_errors (connection 5)
 DELETE FROM load_errors WHERE table_name = 'staging_songs';

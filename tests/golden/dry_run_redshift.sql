@@ -39,6 +39,10 @@ SET search_path TO "public";
 
 COMMIT; -- connection 2
 
+-- ddl/schema_exists (connection 2; parameters: 1 value)
+-- Whether the pipeline's schema exists (CREATE SCHEMA only runs when it does not).
+SELECT 1 FROM pg_namespace WHERE nspname = %s;
+
 -- ddl/schema (connection 2)
 CREATE SCHEMA IF NOT EXISTS "public";
 
@@ -100,10 +104,11 @@ DISTSTYLE ALL;
 -- Malformed source records tolerated by --max-errors, as of each staging table's latest load.
 -- DISTSTYLE AUTO: a handful of rows, never joined; Redshift keeps it on every node while it
 -- is small and spreads it evenly if it ever grows. No sort key: read whole, when at all.
+-- source_key is an s3:// URI: up to 1093 bytes (ddl/load_ledger.sql says why).
 CREATE TABLE IF NOT EXISTS load_errors (
     run_id      VARCHAR(256) NOT NULL,
     table_name  VARCHAR(256) NOT NULL,
-    source_key  VARCHAR(1024) NOT NULL,
+    source_key  VARCHAR(1093) NOT NULL,
     line_number INTEGER NOT NULL,
     reason      VARCHAR(1024) NOT NULL,
     raw_text    VARCHAR(1024),
@@ -117,8 +122,10 @@ DISTSTYLE AUTO;
 -- DISTSTYLE ALL, sorted by source_key: every listed object is looked up by key before a load,
 -- and one short row per object stays small enough to copy to every node.
 -- Primary keys are informational on Redshift (not enforced): the loader keeps them unique.
+-- source_key is the object's s3:// URI: 's3://' + a bucket name (up to 63 bytes) + '/' + a key
+-- (up to 1024 bytes of UTF-8) is up to 1093 bytes, and VARCHAR counts bytes.
 CREATE TABLE IF NOT EXISTS load_ledger (
-    source_key VARCHAR(1024) NOT NULL,
+    source_key VARCHAR(1093) NOT NULL,
     etag       VARCHAR(256) NOT NULL,
     size       BIGINT NOT NULL,
     rows       BIGINT,
@@ -386,6 +393,40 @@ SELECT
     PG_LAST_COPY_COUNT() AS rows_loaded,
     PG_LAST_COPY_ID() AS copy_query_id;
 
+-- staging/trim_staging_events (connection 4)
+-- Trailing blanks dropped from every text column of staging_events, on every engine:
+-- Redshift compares VARCHAR values ignoring them ("the trailing blanks ... are semantically
+-- insignificant": https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html),
+-- PostgreSQL does not. Kept, they would match, group and de-duplicate differently on the two
+-- engines (a title 'Song ' is the play of 'Song' on Redshift only); dropped, both agree.
+UPDATE staging_events
+SET
+    artist = RTRIM(artist),
+    auth = RTRIM(auth),
+    first_name = RTRIM(first_name),
+    gender = RTRIM(gender),
+    last_name = RTRIM(last_name),
+    level = RTRIM(level),
+    location = RTRIM(location),
+    method = RTRIM(method),
+    page = RTRIM(page),
+    song = RTRIM(song),
+    user_agent = RTRIM(user_agent),
+    user_id = RTRIM(user_id)
+WHERE
+    RIGHT(artist, 1) = ' '
+    OR RIGHT(auth, 1) = ' '
+    OR RIGHT(first_name, 1) = ' '
+    OR RIGHT(gender, 1) = ' '
+    OR RIGHT(last_name, 1) = ' '
+    OR RIGHT(level, 1) = ' '
+    OR RIGHT(location, 1) = ' '
+    OR RIGHT(method, 1) = ' '
+    OR RIGHT(page, 1) = ' '
+    OR RIGHT(song, 1) = ' '
+    OR RIGHT(user_agent, 1) = ' '
+    OR RIGHT(user_id, 1) = ' ';
+
 -- staging/canonical_user_ids (connection 4)
 -- A userId written as an integral number (12.0, or "12.0") names the same user as 12: staged
 -- as its integer text on both engines, so 12, 12.0 and "12" are one user.
@@ -393,9 +434,6 @@ UPDATE staging_events
 SET user_id = SPLIT_PART(user_id, '.', 1)
 WHERE user_id LIKE '%.0%'  -- a cheap test first: the pattern below needs '.0'
   AND user_id ~ '^[0-9]+[.]0+$';
-
--- staging/clear_load_errors (connection 4)
-DELETE FROM load_errors WHERE table_name = 'staging_events';
 
 -- staging/analyze (connection 4)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
@@ -447,8 +485,25 @@ SELECT
     PG_LAST_COPY_COUNT() AS rows_loaded,
     PG_LAST_COPY_ID() AS copy_query_id;
 
--- staging/clear_load_errors (connection 5)
-DELETE FROM load_errors WHERE table_name = 'staging_songs';
+-- staging/trim_staging_songs (connection 5)
+-- Trailing blanks dropped from every text column of staging_songs, on every engine:
+-- Redshift compares VARCHAR values ignoring them ("the trailing blanks ... are semantically
+-- insignificant": https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html),
+-- PostgreSQL does not. Kept, they would match, group and de-duplicate differently on the two
+-- engines (a title 'Song ' is the play of 'Song' on Redshift only); dropped, both agree.
+UPDATE staging_songs
+SET
+    artist_id = RTRIM(artist_id),
+    artist_location = RTRIM(artist_location),
+    artist_name = RTRIM(artist_name),
+    song_id = RTRIM(song_id),
+    title = RTRIM(title)
+WHERE
+    RIGHT(artist_id, 1) = ' '
+    OR RIGHT(artist_location, 1) = ' '
+    OR RIGHT(artist_name, 1) = ' '
+    OR RIGHT(song_id, 1) = ' '
+    OR RIGHT(title, 1) = ' ';
 
 -- staging/analyze (connection 5)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
@@ -464,7 +519,21 @@ SET search_path TO "public";
 
 COMMIT; -- connection 6
 
--- star/song_records (connection 6)
+-- staging/clear_load_errors (connection 6)
+DELETE FROM load_errors WHERE table_name = 'staging_events';
+
+-- staging/clear_load_errors (connection 6)
+DELETE FROM load_errors WHERE table_name = 'staging_songs';
+
+COMMIT; -- connection 6
+
+-- session/search_path (connection 7)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 7
+
+-- star/song_records (connection 7)
 -- Keep every distinct song record staged now, unless already kept.
 INSERT INTO song_records (
     song_id, title, artist_id, artist_name, artist_location,
@@ -501,13 +570,13 @@ WHERE NOT EXISTS (
       AND COALESCE(kept.year, -1) = COALESCE(staged_records.year, -1)
 );
 
--- star/song_records_analyze (connection 6)
+-- star/song_records_analyze (connection 7)
 -- Filled just now and read by star/play_matches: without statistics, a first load's planner
 -- guessed 6,105 rows twice as wide and sorted 792,768 plays for a merge join (2.1 s where
 -- the hash join takes 1.2 s at 1M events).
 ANALYZE song_records;
 
--- star/artist_remove_restaged (connection 6)
+-- star/artist_remove_restaged (connection 7)
 -- Artists staged now are rebuilt below from all their kept records.
 DELETE FROM artist
 WHERE artist_id IN (
@@ -516,7 +585,7 @@ WHERE artist_id IN (
     WHERE NULLIF(artist_id, '') IS NOT NULL
 );
 
--- star/artist (connection 6)
+-- star/artist (connection 7)
 INSERT INTO artist (artist_id, name, location, latitude, longitude)
 WITH restaged_artists AS (
     SELECT DISTINCT artist_id
@@ -562,7 +631,7 @@ SELECT
 FROM records_by_preference
 WHERE preference = 1;
 
--- star/song_remove_restaged (connection 6)
+-- star/song_remove_restaged (connection 7)
 -- Songs staged now are rebuilt below from all their kept records.
 DELETE FROM song
 WHERE song_id IN (
@@ -571,7 +640,7 @@ WHERE song_id IN (
     WHERE NULLIF(song_id, '') IS NOT NULL
 );
 
--- star/song (connection 6)
+-- star/song (connection 7)
 INSERT INTO song (song_id, title, artist_id, year, duration)
 WITH restaged_songs AS (
     SELECT DISTINCT song_id
@@ -617,7 +686,7 @@ SELECT
 FROM records_by_preference
 WHERE preference = 1;
 
--- star/newer_user_events (connection 6)
+-- star/newer_user_events (connection 7)
 -- Each staged user's latest event, when it is later than the one their users row came from.
 -- Built once, before the users steps change user_latest_event; a temporary table of the
 -- transform's session.
@@ -675,17 +744,17 @@ WHERE loaded.user_id IS NULL
    OR (COALESCE(latest_staged.ts, -1) = COALESCE(loaded.ts, -1)
        AND COALESCE(latest_staged.item_in_session, -1) >= COALESCE(loaded.item_in_session, -1));
 
--- star/newer_user_events_analyze (connection 6)
+-- star/newer_user_events_analyze (connection 7)
 -- Temporary tables get no automatic statistics; the users steps join it next.
 ANALYZE newer_user_events;
 
--- star/users_remove_superseded (connection 6)
+-- star/users_remove_superseded (connection 7)
 -- Users with a later event in this load are rebuilt below from it.
 DELETE FROM users
 USING newer_user_events
 WHERE users.user_id = newer_user_events.user_id;
 
--- star/users (connection 6)
+-- star/users (connection 7)
 INSERT INTO users (user_id, first_name, last_name, gender, level)
 SELECT
     user_id,
@@ -695,12 +764,12 @@ SELECT
     level
 FROM newer_user_events;
 
--- star/user_latest_event_remove_superseded (connection 6)
+-- star/user_latest_event_remove_superseded (connection 7)
 DELETE FROM user_latest_event
 USING newer_user_events
 WHERE user_latest_event.user_id = newer_user_events.user_id;
 
--- star/user_latest_event (connection 6)
+-- star/user_latest_event (connection 7)
 INSERT INTO user_latest_event (user_id, ts, item_in_session, session_id)
 SELECT
     user_id,
@@ -709,7 +778,7 @@ SELECT
     session_id
 FROM newer_user_events;
 
--- star/user_level_events (connection 6)
+-- star/user_level_events (connection 7)
 -- Keep every distinct event of a staged user that names a level, unless already kept. In key
 -- order: the primary key's index then grows at its end, which at 1M events took 2.3-3.8 s
 -- where the hash order of the DISTINCT took 5.4-7.1 s, and the level history reads the table
@@ -751,12 +820,12 @@ ORDER BY
     staged_level_events.session_key,
     staged_level_events.level;
 
--- star/user_level_events_analyze (connection 6)
+-- star/user_level_events_analyze (connection 7)
 -- Filled just above in this transaction (no automatic ANALYZE sees it); the level history
 -- reads it next.
 ANALYZE user_level_events;
 
--- star/user_level_history_remove_restaged (connection 6)
+-- star/user_level_history_remove_restaged (connection 7)
 -- The level history of every user staged now is rebuilt below from all their kept events.
 DELETE FROM user_level_history
 WHERE user_id IN (
@@ -765,7 +834,7 @@ WHERE user_id IN (
     WHERE NULLIF(user_id, '') IS NOT NULL
 );
 
--- star/user_level_history (connection 6)
+-- star/user_level_history (connection 7)
 -- The periods on a level of every user staged now, from all their kept events in ts order.
 INSERT INTO user_level_history (user_id, level, valid_from, valid_to)
 WITH restaged_users AS (
@@ -836,7 +905,7 @@ SELECT
     TIMESTAMP 'epoch' + to_ts / 1000.0 * INTERVAL '1 second' AS valid_to
 FROM periods;
 
--- star/staged_plays (connection 6)
+-- star/staged_plays (connection 7)
 -- The distinct plays of the current staging load, built once per transform (three statements
 -- read it). A temporary table: it lives as long as the transform's session.
 CREATE TEMPORARY TABLE staged_plays AS
@@ -889,11 +958,11 @@ SELECT
 FROM numbered_events
 WHERE copy_number = 1;
 
--- star/staged_plays_analyze (connection 6)
+-- star/staged_plays_analyze (connection 7)
 -- Temporary tables get no automatic statistics; the plays' joins need them to plan well.
 ANALYZE staged_plays;
 
--- star/earlier_copies (connection 6)
+-- star/earlier_copies (connection 7)
 -- Plays loaded before that this load holds a copy of which sorts first (by the order that
 -- picks one copy of a play within a load, in staged_plays). A full reload would keep that
 -- copy, so the play takes its content: the same play in two objects ends the same whichever
@@ -977,11 +1046,11 @@ INNER JOIN kept_copies
 WHERE ranked_copies.copy_rank = 1
   AND ranked_copies.is_staged = 1;
 
--- star/earlier_copies_analyze (connection 6)
+-- star/earlier_copies_analyze (connection 7)
 -- Temporary tables get no automatic statistics; three statements join it next.
 ANALYZE earlier_copies;
 
--- star/songplay_source_earlier (connection 6)
+-- star/songplay_source_earlier (connection 7)
 -- What a play asked for follows its earliest copy (so its song match does too).
 UPDATE songplay_source
 SET song = earlier_copies.song,
@@ -992,7 +1061,7 @@ WHERE songplay_source.user_id = earlier_copies.user_id
   AND songplay_source.session_key = earlier_copies.session_key
   AND songplay_source.item_key = earlier_copies.item_key;
 
--- star/songplay_earlier (connection 6)
+-- star/songplay_earlier (connection 7)
 -- A play keeps its songplay_id and takes its earliest copy's time and details.
 UPDATE songplay
 SET start_time = earlier_copies.start_time,
@@ -1004,7 +1073,7 @@ WHERE songplay.user_id = earlier_copies.user_id
   AND COALESCE(songplay.session_id, -1) = earlier_copies.session_key
   AND COALESCE(songplay.item_in_session, -1) = earlier_copies.item_key;
 
--- star/songplay_source (connection 6)
+-- star/songplay_source (connection 7)
 -- Remember what every new play asked for, for matching now and when songs arrive later.
 INSERT INTO songplay_source (user_id, session_key, item_key, song, artist, length)
 SELECT
@@ -1023,15 +1092,15 @@ WHERE NOT EXISTS (
       AND kept.item_key = staged_plays.item_key
 );
 
--- star/songplay_source_analyze (connection 6)
+-- star/songplay_source_analyze (connection 7)
 -- Filled just above in this transaction, where no automatic ANALYZE can see it: without
 -- statistics the planner expects a few dozen plays where it reads every play of the load.
 ANALYZE songplay_source;
 
--- star/play_matches_clear (connection 6)
+-- star/play_matches_clear (connection 7)
 DELETE FROM play_matches;
 
--- star/play_matches (connection 6)
+-- star/play_matches (connection 7)
 -- The best song for every play this load can affect: its new plays, the plays loaded before
 -- that it stages again, and earlier plays whose title and artist name match a song staged now.
 -- Until star/songplay below, songplay holds exactly the plays loaded before (songplay_source
@@ -1137,12 +1206,12 @@ SELECT
 FROM ranked_candidates
 WHERE closeness = 1;
 
--- star/play_matches_analyze (connection 6)
+-- star/play_matches_analyze (connection 7)
 -- Filled just above in this transaction (no automatic ANALYZE sees it); the rematch and
 -- songplay join it next.
 ANALYZE play_matches;
 
--- star/songplay_rematch (connection 6)
+-- star/songplay_rematch (connection 7)
 -- Plays already in songplay keep their songplay_id; only their song match follows the songs
 -- known now (a song that arrives late fills the plays that referenced it). The song join sits
 -- in a derived table: Redshift refuses an outer join beside the UPDATE's target.
@@ -1166,7 +1235,7 @@ WHERE songplay.user_id = rematched.user_id
   AND (COALESCE(songplay.song_id, '') <> COALESCE(rematched.song_id, '')
        OR COALESCE(songplay.artist_id, '') <> COALESCE(rematched.artist_id, ''));
 
--- star/songplay (connection 6)
+-- star/songplay (connection 7)
 -- Only plays not loaded before: a rerun adds nothing and keeps every songplay_id.
 INSERT INTO songplay (
     start_time, user_id, level, song_id, artist_id,
@@ -1203,20 +1272,20 @@ LEFT JOIN song
     ON song.song_id = play_matches.song_id
 ORDER BY new_plays.start_time, new_plays.user_id, new_plays.session_key, new_plays.item_key;
 
--- star/songplay_analyze (connection 6)
+-- star/songplay_analyze (connection 7)
 -- Filled just now and read by star/time: without statistics, a first load's planner expected
 -- 200 distinct start times and spilled its hash aggregate to disk (2.6 s where reading the
 -- start_time index in order takes 1.5 s at 1M events).
 ANALYZE songplay;
 
--- star/time_remove_unused (connection 6)
+-- star/time_remove_unused (connection 7)
 -- time holds one row per start_time of songplay: a time a play left for an earlier copy goes
 -- when no other play has it.
 DELETE FROM time
 WHERE start_time IN (SELECT replaced_start_time FROM earlier_copies)
   AND NOT EXISTS (SELECT 1 FROM songplay WHERE songplay.start_time = time.start_time);
 
--- star/time (connection 6)
+-- star/time (connection 7)
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
 WITH play_times AS (
     SELECT DISTINCT start_time
@@ -1243,34 +1312,34 @@ SELECT
     CAST(EXTRACT(DOW FROM start_time) AS SMALLINT) AS weekday
 FROM new_play_times;
 
--- ledger/forget_objects (connection 6; parameters: 5 values)
+-- ledger/forget_objects (connection 7; parameters: 5 values)
 -- Objects loaded again (changed since their last load) replace their ledger rows.
 DELETE FROM load_ledger WHERE source_key IN %s;
 
--- ledger/record_objects (connection 6; parameters: 5 rows)
+-- ledger/record_objects (connection 7; parameters: 5 rows)
 INSERT INTO load_ledger (source_key, etag, size, rows, run_id, loaded_at) VALUES %s;
 
--- staging/analyze (connection 6)
+-- staging/analyze (connection 7)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE songplay;
 
--- staging/analyze (connection 6)
+-- staging/analyze (connection 7)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE users;
 
--- staging/analyze (connection 6)
+-- staging/analyze (connection 7)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE song;
 
--- staging/analyze (connection 6)
+-- staging/analyze (connection 7)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE artist;
 
--- staging/analyze (connection 6)
+-- staging/analyze (connection 7)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE time;
 
--- staging/analyze (connection 6)
+-- staging/analyze (connection 7)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE user_level_history;
 
@@ -1280,19 +1349,19 @@ ANALYZE user_level_history;
 
 -- ---- end of the work beside it ----
 
-COMMIT; -- connection 6
+COMMIT; -- connection 7
 
 -- check warehouse: the Great Expectations checkpoint 'warehouse', 48 expectations on songplay, users, song, artist, time, user_level_history (read-only queries GX generates; not run on a dry run)
 
 -- ---- beside the transaction above, on another thread ----
 
--- session/search_path (connection 7)
+-- session/search_path (connection 8)
 -- Every connection first names the schema that holds the pipeline's tables.
 SET search_path TO "public";
 
-COMMIT; -- connection 7
+COMMIT; -- connection 8
 
--- analytics/time_range (connection 7)
+-- analytics/time_range (connection 8)
 -- The time the plays cover: first and last play, and the days with at least one play.
 SELECT
     MIN(start_time) AS first_play_at,
@@ -1300,7 +1369,7 @@ SELECT
     COUNT(DISTINCT CAST(start_time AS DATE)) AS days_with_plays
 FROM songplay;
 
--- analytics/plays_by_hour (connection 7)
+-- analytics/plays_by_hour (connection 8)
 -- Plays per hour of the day (UTC); hours without plays are absent.
 SELECT
     time.hour,
@@ -1311,7 +1380,7 @@ INNER JOIN time
 GROUP BY time.hour
 ORDER BY time.hour;
 
--- analytics/plays_by_weekday (connection 7)
+-- analytics/plays_by_weekday (connection 8)
 -- Plays per day of the week (0 = Sunday, UTC); weekdays without plays are absent.
 SELECT
     time.weekday,
@@ -1322,7 +1391,7 @@ INNER JOIN time
 GROUP BY time.weekday
 ORDER BY time.weekday;
 
--- analytics/plays_per_day (connection 7)
+-- analytics/plays_per_day (connection 8)
 -- Plays per calendar day (UTC); days without plays are absent.
 WITH play_dates AS (
     SELECT CAST(start_time AS DATE) AS play_date
@@ -1336,7 +1405,7 @@ FROM play_dates
 GROUP BY play_date
 ORDER BY play_date;
 
--- analytics/top_songs (connection 7)
+-- analytics/top_songs (connection 8)
 -- The ten songs played most (plays matched to a song); ties by title, then song_id.
 WITH plays_per_song AS (
     SELECT
@@ -1360,7 +1429,7 @@ LEFT JOIN artist
 ORDER BY plays_per_song.plays DESC, song.title, song.song_id
 LIMIT 10;
 
--- analytics/top_artists (connection 7)
+-- analytics/top_artists (connection 8)
 -- The ten artists played most (plays matched to a song); ties by name, then artist_id.
 WITH plays_per_artist AS (
     SELECT
@@ -1381,7 +1450,7 @@ INNER JOIN artist
 ORDER BY plays_per_artist.plays DESC, artist.name, artist.artist_id
 LIMIT 10;
 
--- analytics/free_vs_paid (connection 7)
+-- analytics/free_vs_paid (connection 8)
 -- Free and paid: users by their current level (users.level), plays by the level the user had
 -- when playing (songplay.level), and each level's share of all plays. A missing level counts
 -- as 'unknown', so that the shares add up to 1.
@@ -1427,7 +1496,7 @@ SELECT
 FROM level_figures
 ORDER BY level;
 
--- analytics/level_changes_per_day (connection 7)
+-- analytics/level_changes_per_day (connection 8)
 -- Upgrades (free to paid) and downgrades (paid to free) per day (UTC), from the periods of
 -- user_level_history: a user's first period is no change. Days without a change are absent.
 WITH periods AS (
@@ -1456,7 +1525,7 @@ FROM changes
 GROUP BY change_date
 ORDER BY change_date;
 
--- analytics/sessions_per_user (connection 7)
+-- analytics/sessions_per_user (connection 8)
 -- How many sessions users play in: users per bucket of sessions (1, 2-3, 4-7, ... 256+). A
 -- session is a user's session_id with at least one play.
 WITH sessions_of_users AS (
@@ -1492,7 +1561,7 @@ FROM bucketed_users
 GROUP BY from_sessions
 ORDER BY from_sessions;
 
--- analytics/songs_per_session (connection 7)
+-- analytics/songs_per_session (connection 8)
 -- How many songs a session holds: sessions per bucket of plays (1, 2-3, 4-7, ... 256+). A
 -- session is a user's session_id with at least one play.
 WITH plays_of_sessions AS (
@@ -1529,7 +1598,7 @@ FROM bucketed_sessions
 GROUP BY from_plays
 ORDER BY from_plays;
 
--- analytics/plays_by_location (connection 7)
+-- analytics/plays_by_location (connection 8)
 -- The ten locations with the most plays (the location the event gave); plays without one
 -- count as one more location, NULL. Ties by name.
 SELECT
@@ -1540,7 +1609,7 @@ GROUP BY location
 ORDER BY plays DESC, location NULLS LAST
 LIMIT 10;
 
--- analytics/matched_share (connection 7)
+-- analytics/matched_share (connection 8)
 -- How many plays were matched to a song, of all plays, and their share.
 WITH play_counts AS (
     SELECT
@@ -1555,7 +1624,7 @@ SELECT
     CAST(matched_plays AS DOUBLE PRECISION) / NULLIF(plays, 0) AS share_matched
 FROM play_counts;
 
--- analytics/top_unmatched_titles (connection 7)
+-- analytics/top_unmatched_titles (connection 8)
 -- The ten titles played most that match no song, with the artist the event named: what the
 -- song catalogue lacks. songplay_source keeps what each play asked for.
 WITH unmatched_plays AS (
@@ -1579,44 +1648,9 @@ GROUP BY title, artist_name
 ORDER BY plays DESC, title NULLS LAST, artist_name NULLS LAST
 LIMIT 10;
 
-COMMIT; -- connection 7
+COMMIT; -- connection 8
 
 -- ---- end of the work beside it ----
-
--- session/search_path (connection 8)
--- Every connection first names the schema that holds the pipeline's tables.
-SET search_path TO "public";
-
-COMMIT; -- connection 8
-
--- report/row_count (connection 8)
-SELECT COUNT(*) FROM "staging_events";
-
--- report/row_count (connection 8)
-SELECT COUNT(*) FROM "staging_songs";
-
--- report/row_count (connection 8)
-SELECT COUNT(*) FROM "songplay";
-
--- report/row_count (connection 8)
-SELECT COUNT(*) FROM "users";
-
--- report/row_count (connection 8)
-SELECT COUNT(*) FROM "song";
-
--- report/row_count (connection 8)
-SELECT COUNT(*) FROM "artist";
-
--- report/row_count (connection 8)
-SELECT COUNT(*) FROM "time";
-
--- report/row_count (connection 8)
-SELECT COUNT(*) FROM "user_level_history";
-
--- report/row_count (connection 8)
-SELECT COUNT(*) FROM "load_errors";
-
-COMMIT; -- connection 8
 
 -- session/search_path (connection 9)
 -- Every connection first names the schema that holds the pipeline's tables.
@@ -1624,7 +1658,42 @@ SET search_path TO "public";
 
 COMMIT; -- connection 9
 
--- analytics/matched_share (connection 9)
+-- report/row_count (connection 9)
+SELECT COUNT(*) FROM "staging_events";
+
+-- report/row_count (connection 9)
+SELECT COUNT(*) FROM "staging_songs";
+
+-- report/row_count (connection 9)
+SELECT COUNT(*) FROM "songplay";
+
+-- report/row_count (connection 9)
+SELECT COUNT(*) FROM "users";
+
+-- report/row_count (connection 9)
+SELECT COUNT(*) FROM "song";
+
+-- report/row_count (connection 9)
+SELECT COUNT(*) FROM "artist";
+
+-- report/row_count (connection 9)
+SELECT COUNT(*) FROM "time";
+
+-- report/row_count (connection 9)
+SELECT COUNT(*) FROM "user_level_history";
+
+-- report/row_count (connection 9)
+SELECT COUNT(*) FROM "load_errors";
+
+COMMIT; -- connection 9
+
+-- session/search_path (connection 10)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 10
+
+-- analytics/matched_share (connection 10)
 -- How many plays were matched to a song, of all plays, and their share.
 WITH play_counts AS (
     SELECT
@@ -1639,7 +1708,7 @@ SELECT
     CAST(matched_plays AS DOUBLE PRECISION) / NULLIF(plays, 0) AS share_matched
 FROM play_counts;
 
-COMMIT; -- connection 9
+COMMIT; -- connection 10
 
 -- report: the page is rendered but not saved to .sparkify/report/index.html on a dry run
 
