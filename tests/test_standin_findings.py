@@ -238,3 +238,57 @@ def test_redshift_engine_without_the_stand_in_still_builds_one_dsn_per_session()
     wh = RedshiftWarehouse("host=h user=u password=p", role="r", region="us-west-2")
 
     assert wh.session_dsn() == "host=h user=u password=p"
+
+
+# ---- 11: integer parity between the local staging and COPY's rules ----------------------------
+
+@pytest.mark.parametrize("literal", [b"12", b'"12"', b"-7", b'"+7"', b"3.0", b'"3.0"', b"3.5",
+                                     b"1e3", b'" 12"', b'""', b"null", b"9223372036854775808",
+                                     b"true", b'"abc"'])
+def test_11_an_integer_column_takes_what_copy_takes_on_both_engines(literal):
+    """The local profile's staging and the stand-in's COPY (Redshift's documented rules: digits
+    with an optional sign, 1207 otherwise; an empty string is NULL) agree on every value."""
+    import orjson
+
+    from sparkify.local.standin.json_records import _DECODER, Column, RecordError, convert
+    from sparkify.staging.schema import BIGINT
+    from sparkify.staging.values import CONVERTERS, NULL, BadRecord
+
+    try:
+        local = CONVERTERS[BIGINT](orjson.loads(literal), "sessionId")
+        local = None if local == NULL else int(local)
+    except BadRecord:
+        local = "rejected"
+    try:
+        copied = convert(_DECODER.decode(literal.decode()), Column("session_id", "bigint", False))
+    except RecordError:
+        copied = "rejected"
+
+    assert local == copied
+
+
+def test_2_another_database_user_is_told_whose_tables_these_are(standin_db, s3_emulator_url,
+                                                                  bucket):
+    """Tables belong to the user that created them: on Serverless with AUTH = iam, each IAM
+    identity is a user. Another one is refused, and the error says why and what to do."""
+    warehouse(standin_db, s3_emulator_url, bucket).create_tables()
+    admin = psycopg2.connect(standin_db.admin_url())
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS other_identity")
+        cur.execute("CREATE ROLE other_identity LOGIN")
+    other = StandInRedshiftWarehouse(
+        SecretStr(f"postgresql://other_identity@/{standin_db.database}?host={standin_db.data_dir}"),
+        s3_endpoint=s3_emulator_url)
+
+    try:
+        with pytest.raises(Exception, match=r"ledger/loaded_objects\.sql failed: .*permission "
+                                            r"denied for table load_ledger; tables belong to the "
+                                            r"database user that created them"):
+            other.loaded_objects()
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'REVOKE ALL ON DATABASE "{standin_db.database}" FROM other_identity')
+            cur.execute("DROP OWNED BY other_identity")
+            cur.execute("DROP ROLE other_identity")
+        admin.close()

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 import psycopg2
+import psycopg2.errors
 from pydantic import SecretStr
 
 from sparkify.aws.credentials import Logins
@@ -156,7 +157,7 @@ class Warehouse(ABC):
         try:
             rows = cur.execute(self.sql.text(name, **fill), params, label=name)
         except psycopg2.Error as exc:
-            raise WarehouseError(f"{name}.sql failed: {first_line(exc)}") from exc
+            raise WarehouseError(f"{name}.sql failed: {first_line(exc)}{_hint(exc)}") from exc
         log_statement(name, rows, started)
         return rows
 
@@ -300,6 +301,15 @@ class Warehouse(ABC):
             cur.insert_rows(self.sql.text("staging/record_load_errors"), [
                 (run_id, table, e.source_key, e.line_number, e.reason, e.raw_text) for e in errors
             ], label="staging/record_load_errors")
+
+
+OWNER_HINT = ("; tables belong to the database user that created them (on Redshift Serverless "
+              "with AUTH = iam, each IAM identity is a user of its own): run as that user, or "
+              "have it GRANT the privilege to this one")
+
+
+def _hint(exc: psycopg2.Error) -> str:
+    return OWNER_HINT if isinstance(exc, psycopg2.errors.InsufficientPrivilege) else ""
 
 
 def malformed_message(error: LoadError, max_errors: int) -> str:
