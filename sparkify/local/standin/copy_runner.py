@@ -16,6 +16,7 @@ import bz2
 import gzip
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -199,8 +200,6 @@ def _copy_text(value) -> str:
 def _jsonpath(path: str) -> tuple:
     """`$['a']`, `$["a"]`, `$.a` and `[n]` steps; no wildcards or filters (the JSONPaths page:
     https://docs.aws.amazon.com/redshift/latest/dg/copy-usage_notes-copy-from-json.html)."""
-    import re
-
     steps, position = [], 1
     if not isinstance(path, str) or not path.startswith("$"):
         raise CopyFailure(f"Invalid JSONPath format: {path!r}")

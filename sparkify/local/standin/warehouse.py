@@ -75,11 +75,6 @@ class StandInRedshiftWarehouse(RedshiftWarehouse):
         return WarehouseTarget(cls.name, SecretStr(server.login_url("")), schema, where,
                                login=logins.current().how, logins=logins, **fields)
 
-    def session_dsn(self) -> str:
-        if self.login is None:
-            return self.dsn.get_secret_value()
-        return super().session_dsn()
-
     def _open(self, dsn: str):
         s3 = emulator_session().client("s3", endpoint_url=self.s3_endpoint,
                                        region_name=EMULATOR_REGION)
