@@ -26,9 +26,6 @@ COMMIT; -- connection 2
 -- Whether the pipeline's schema exists (CREATE SCHEMA only runs when it does not).
 SELECT 1 FROM pg_namespace WHERE nspname = %s;
 
--- ddl/schema (connection 2)
-CREATE SCHEMA IF NOT EXISTS "public";
-
 -- ddl/staging_events (connection 2)
 -- One row per event line, columns in the order of log_json_path.json.
 CREATE TABLE IF NOT EXISTS staging_events (
