@@ -292,3 +292,24 @@ def test_2_another_database_user_is_told_whose_tables_these_are(standin_db, s3_e
             cur.execute("DROP OWNED BY other_identity")
             cur.execute("DROP ROLE other_identity")
         admin.close()
+
+
+def test_10_the_embedded_database_sorts_strings_by_their_bytes_as_redshift(tmp_path):
+    """Whatever this machine's locale: the local profile's tie-breaks (the smallest title,
+    name or location) then pick what Redshift's binary order picks."""
+    from sparkify.local.postgres import EmbeddedPostgres
+
+    with EmbeddedPostgres(data_dir=tmp_path / "pg", database="sparkify") as embedded:
+        assert login_free_query(embedded.url, "SELECT datcollate, 'Zebra' < 'apple', 'é' > 'z' "
+                                              "FROM pg_database WHERE datname = current_database()"
+                                ) == [("C", True, True)]
+
+
+def login_free_query(url: str, sql: str) -> list[tuple]:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        conn.close()
