@@ -23,6 +23,7 @@ from sparkify.store import ObjectStore, S3Location, SourceObject, Suffix
 # What an empty warehouse answers: the lock is free, the ledger is empty, COPY loaded nothing.
 DRY_RUN_ANSWERS: dict[str, list[tuple]] = {
     "lock/try_acquire": [(True,)],
+    "ddl/schema_exists": [(1,)],  # a new database has its schema (public); another is made first
     "staging/last_copy": [(0, None)],
     "bulk/is_empty": [(True,)],  # a first load
     "bulk/table_indexes": [("-- (dry run) DROP each index of the table, as the catalog has it",

@@ -33,7 +33,7 @@ from sparkify.store import ObjectStore, S3Location
 from sparkify.warehouse.base import Warehouse, WarehouseTarget
 from sparkify.warehouse.engines import ENGINES
 
-LOCAL, AWS = "local", "aws"
+LOCAL, AWS, STANDIN = "local", "aws", "redshift-standin"
 WAREHOUSE_URL_ENV = "SPARKIFY_WAREHOUSE_URL"  # a PostgreSQL target for deployments, kept out of parameters
 SQL_LOG_ENV = "SPARKIFY_SQL_LOG"  # a file that receives every statement a real run sends
 Purpose = Literal["elt", "validate", "provision"]
@@ -115,13 +115,15 @@ class Runtime:
 @contextmanager
 def open_runtime(purpose: Purpose, *, config: str | None = None, data: str | None = None,
                  source: str | None = None, warehouse_url: SecretStr | None = None,
-                 dry_run: bool = False) -> Iterator[Runtime]:
+                 dry_run: bool = False, redshift_standin: bool = False) -> Iterator[Runtime]:
     """Resolve the profile of one command and start what it needs; stops it all on exit.
 
     - `config` (dwh.cfg): the AWS profile: sources from its [S3] section (or `source`), the
       Redshift target, looked up once.
     - otherwise the local profile: an S3 emulator seeded from `data` (or `source` on real S3),
       the embedded PostgreSQL unless `warehouse_url` (or SPARKIFY_WAREHOUSE_URL) names another.
+    - `redshift_standin`: the local profile through the Redshift engine, against the stand-in's
+      strict PostgreSQL (or `warehouse_url`'s database and login as they are).
     """
     if warehouse_url is None and os.environ.get(WAREHOUSE_URL_ENV):
         warehouse_url = SecretStr(os.environ[WAREHOUSE_URL_ENV])
@@ -131,8 +133,11 @@ def open_runtime(purpose: Purpose, *, config: str | None = None, data: str | Non
         raise ConfigError("--data and --source are alternatives: give one")
     if source and not S3Uri.PATTERN.match(source):  # it reaches COPY's FROM as a literal
         raise ConfigError(f"--source {source!r} is not {S3Uri.EXPECTED}")
+    if redshift_standin and (config or source):
+        raise ConfigError("the Redshift stand-in reads the local S3 emulator: give --data, "
+                          "not --config or --source")
     settings = load_settings(config, resolve_password=not dry_run)
-    profile = AWS if config else LOCAL
+    profile = STANDIN if redshift_standin else AWS if config else LOCAL
     with ExitStack() as services:
         region = settings.region if (config or source) else EMULATOR_REGION
         source_region = settings.source_region if (config or source) else EMULATOR_REGION
@@ -140,10 +145,14 @@ def open_runtime(purpose: Purpose, *, config: str | None = None, data: str | Non
         if purpose == "provision":
             yield base
             return
-        target = _target(base, purpose, config, warehouse_url, dry_run, services)
-        sources, endpoint, seed = None, None, None
-        if purpose == "elt":
-            sources, endpoint, seed = _sources(base, target, config, data, source, services)
+        if redshift_standin:
+            target, sources, endpoint, seed = _standin(base, data, warehouse_url, dry_run,
+                                                       services)
+        else:
+            target = _target(base, purpose, config, warehouse_url, dry_run, services)
+            sources, endpoint, seed = None, None, None
+            if purpose == "elt":
+                sources, endpoint, seed = _sources(base, target, config, data, source, services)
         recorder = _recorder(dry_run, services)
         runtime = Runtime(profile, settings, region, base.deployment, sources, target, endpoint,
                           seed, dry_run, recorder, source_region)
@@ -189,4 +198,17 @@ def _sources(base: Runtime, target: WarehouseTarget, config: str | None, data: s
 
     emulator = services.enter_context(S3Emulator())
     return (Sources.under(S3Location(EMULATOR_BUCKET)), emulator.endpoint_url,
+            data or str(default_sample()))
+
+
+def _standin(base: Runtime, data: str | None, warehouse_url: SecretStr | None, dry_run: bool,
+             services: ExitStack) -> tuple[WarehouseTarget, Sources, str, str]:
+    """The S3 emulator seeded from `data`, and the Redshift engine's target on the stand-in."""
+    from sparkify.local.generator import default_sample
+
+    endpoint = services.enter_context(S3Emulator()).endpoint_url
+    target = ENGINES[STANDIN].standin_target(
+        services, base.settings.schema, endpoint, warehouse_url=warehouse_url,
+        manifest_prefix=base.settings.manifest_prefix, dry_run=dry_run)
+    return (target, Sources.under(S3Location(EMULATOR_BUCKET)), endpoint,
             data or str(default_sample()))

@@ -272,3 +272,36 @@ def pytest_sessionfinish(session, exitstatus):
         states.append(user_state)
     for state in states:
         stop_kept_server(state.parent)
+
+
+# ---- the Redshift stand-in: its strict PostgreSQL, a fresh database per test ---------------
+
+@pytest.fixture(scope="session")
+def standin_data_dir() -> Iterable[Path]:
+    """The stand-in's PostgreSQL for the session (its socket lives here: a short path)."""
+    from sparkify.local.standin.database import StrictPostgres
+
+    data_dir = Path("/tmp") / f"sparkify-standin-{os.getpid()}"
+    with StrictPostgres(data_dir=data_dir, database="standin_first"):
+        yield data_dir
+
+
+@pytest.fixture
+def standin_db(standin_data_dir):
+    """A fresh strict database (SERIALIZABLE, C collation, a login without CREATE on it)."""
+    from sparkify.local.standin.database import StrictPostgres
+
+    server = StrictPostgres(data_dir=standin_data_dir, database=f"s_{uuid.uuid4().hex[:12]}")
+    server.__enter__()  # not __exit__: the session's fixture stops the server
+    yield server
+    admin = psycopg2.connect(server.admin_url("postgres"))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{server.database}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(scope="session")
+def s3_emulator_url() -> Iterable[str]:
+    with S3Emulator() as emulator:
+        yield emulator.endpoint_url

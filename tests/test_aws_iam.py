@@ -112,7 +112,7 @@ def test_the_run_and_its_gx_data_source_log_in_with_the_same_temporary_credentia
     _cluster(no_password)
 
     with open_runtime("elt", config=str(no_password.config)) as runtime:
-        dsn = psycopg2.extensions.parse_dsn(runtime.target.dsn.get_secret_value())
+        dsn = psycopg2.extensions.parse_dsn(runtime.warehouse().session_dsn())
         gx_url = runtime.warehouse().quality_target().connection_string.get_secret_value()
 
     assert dsn["user"] == "IAM:sparkify"  # moto's answer for DbUser sparkify, AutoCreate off

@@ -34,8 +34,17 @@ def _events(body: bytes):
     return list(copy_lines(body, "s3://b/k.json", mapper, errors.append)), errors
 
 
+def test_a_fraction_into_an_integer_column_is_malformed_even_when_integral():
+    """As COPY's integer conversion: digits only, anything else is 1207 "Invalid digit"."""
+    rows, errors = _events(b'{"ts": 1541105830796.0, "userId": "39", "page": "Home", '
+                           b'"itemInSession": 0, "sessionId": 1, "level": "free"}\n')
+
+    assert rows == [] and [e.reason for e in errors] == [
+        "key 'ts': expected an integer, got 1541105830796.0"]
+
+
 def test_event_line_becomes_copy_text_with_escapes_and_nulls():
-    rows, errors = _events(b'{"artist": "A\\\\B\\tC", "ts": 1541105830796.0, "userId": 39,'
+    rows, errors = _events(b'{"artist": "A\\\\B\\tC", "ts": 1541105830796, "userId": 39,'
                            b' "sessionId": "12", "length": "1.5", "page": "Home",'
                            b' "itemInSession": 0}\r\n')
     assert errors == []

@@ -33,7 +33,7 @@ QUOTED_TABLE = {"staging/clear_load_errors"}
 # order), with those of the error path and --full-refresh.
 RUN_STATEMENTS = (
     "session/search_path", "lock/create", "lock/set_timeout", "lock/acquire",
-    "ddl/schema", *(f"ddl/{table}" for table in TABLES),
+    "ddl/schema_exists", "ddl/schema", *(f"ddl/{table}" for table in TABLES),
     "ledger/loaded_objects",
     "staging/clear_staging_events", "staging/clear_staging_songs",
     "staging/copy_staging_events", "staging/copy_staging_songs", "staging/last_copy",
@@ -44,6 +44,7 @@ RUN_STATEMENTS = (
     "report/row_count", "report/existing_tables",
     *(f"analytics/{question}" for question in QUESTIONS),
     "quality/table_exists", "staging/canonical_user_ids",
+    "staging/trim_staging_events", "staging/trim_staging_songs",
 )
 # sqlglot has no grammar for these; each is a keyword and a table name.
 UNPARSED_ALLOWED = {"lock/acquire": "LOCK elt_lock"}

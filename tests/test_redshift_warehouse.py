@@ -211,8 +211,10 @@ def test_load_errors_prefer_sys_load_error_detail(warehouse_url):
         INSERT INTO stl_load_errors VALUES (42, 's3://b/stl.json', 1, '', 'from stl', 'raw')""")
     warehouse = RedshiftWarehouse(warehouse_url, role="r", region=REGION)
 
-    assert [e.describe() for e in warehouse.copy_errors(555, 42)] == [
-        "s3://b/k.json line 9: Invalid JSON"]  # the session's latest COPY only
+    assert [e.describe() for e in warehouse.copy_errors(555, 8)] == [
+        "s3://b/k.json line 9: Invalid JSON"]  # that COPY's only, not the session's others
+    assert [e.describe() for e in warehouse.copy_errors(555, 7)] == [
+        "s3://b/k.json line 2: Overflow (column ts)"]
     assert [(e.describe(), e.raw_text) for e in warehouse.copy_errors(999, 42)] == [
         ("s3://b/stl.json line 1: from stl", "raw")]  # no SYS rows: the STL fallback
 

@@ -4,13 +4,20 @@ With AUTH = iam every command asks IAM for a database user and password valid fo
 (GetClusterCredentials on a cluster; redshift-serverless GetCredentials on a workgroup). They
 are kept in memory only, registered as secrets the moment they arrive (so every output masks
 them), and never written anywhere. A dry run shows the request and does not send it.
+
+Every connection logs in anew, and a run may wait for another run's lock or run long: a
+`TemporaryLogin` asks again when the credentials it holds are about to expire (each answer
+carries its expiration), so no session is opened with expired ones.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -19,7 +26,8 @@ from sparkify.config import PASSWORD_ENV, PASSWORD_SECRET_BLOCK, Settings
 from sparkify.errors import ConfigError, WarehouseError
 from sparkify.secrets import REDACTED, register_secret
 
-CREDENTIALS_SECONDS = 3600  # the longest either API grants: one run's connections fit in it
+CREDENTIALS_SECONDS = 3600  # the longest either API grants
+RENEW_SECONDS_BEFORE_EXPIRY = 120  # a session opened later logs in with new credentials
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class CredentialsCall:
     params: dict[str, Any] = field(default_factory=dict)
     user_field: str = "DbUser"
     password_field: str = "DbPassword"
+    expiration_field: str = "Expiration"
     permission: str = ""  # the IAM action it needs, for the error message
 
     def describe(self) -> str:
@@ -50,7 +59,12 @@ class CredentialsCall:
         register_secret(user)
         register_secret(password)
         return Login(user, password, f"temporary IAM credentials from {self.describe()}, "
-                                     f"valid {CREDENTIALS_SECONDS // 60} minutes")
+                                     f"renewed before they expire",
+                     expires_at=_timestamp(answer.get(self.expiration_field)))
+
+
+def _timestamp(expiration: datetime | None) -> float | None:
+    return expiration.timestamp() if isinstance(expiration, datetime) else None
 
 
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
@@ -67,6 +81,7 @@ class Login:
     user: str
     password: str
     how: str
+    expires_at: float | None = None  # epoch seconds; None: does not expire
 
     @property
     def shown_user(self) -> str:
@@ -86,3 +101,53 @@ def login(settings: Settings, call: CredentialsCall, client: Callable[[str], Any
         return Login("", "", f"temporary IAM credentials from {call.describe()}: user "
                              f"{REDACTED} and password {REDACTED}, not requested on a dry run")
     return call.request(client)
+
+
+class Logins(Protocol):
+    def current(self) -> Login:
+        """A login valid for a new session now."""
+
+
+class FixedLogin:
+    """A login that does not expire (a password)."""
+
+    def __init__(self, found: Login) -> None:
+        self.found = found
+
+    def current(self) -> Login:
+        return self.found
+
+
+class TemporaryLogin:
+    """Temporary credentials, asked for again shortly before they expire. Thread-safe: the
+    staging loads and the gates open sessions from several threads."""
+
+    def __init__(self, request: Callable[[], Login], clock: Callable[[], float] = time.time,
+                 default_seconds: int = CREDENTIALS_SECONDS) -> None:
+        self.request = request
+        self.clock = clock
+        self.default_seconds = default_seconds
+        self._lock = threading.Lock()
+        self._login: Login | None = None
+        self._renew_at = 0.0
+
+    def current(self) -> Login:
+        with self._lock:
+            if self._login is None or self.clock() >= self._renew_at:
+                asked_at = self.clock()
+                self._login = self.request()
+                expires = self._login.expires_at or asked_at + self.default_seconds
+                self._renew_at = expires - min(RENEW_SECONDS_BEFORE_EXPIRY,
+                                               (expires - asked_at) / 2)
+            return self._login
+
+
+def logins(settings: Settings, call: CredentialsCall, client: Callable[[str], Any], *,
+           dry_run: bool) -> Logins:
+    """How this run logs in: IAM's temporary credentials (renewed), or the configured password.
+    The first credentials are asked for now, so that a denied request fails the run at once."""
+    if settings.auth == "password" or dry_run:
+        return FixedLogin(login(settings, call, client, dry_run=dry_run))
+    temporary = TemporaryLogin(lambda: call.request(client))
+    temporary.current()
+    return temporary

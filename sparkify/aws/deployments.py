@@ -138,7 +138,7 @@ class ServerlessDeployment(Deployment):
             "redshift-serverless", "GetCredentials",
             {"workgroupName": s.workgroup, "dbName": s.db_name,
              "durationSeconds": CREDENTIALS_SECONDS},
-            user_field="dbUser", password_field="dbPassword",
+            user_field="dbUser", password_field="dbPassword", expiration_field="expiration",
             permission=f"redshift-serverless:GetCredentials on workgroup {s.workgroup}")
 
     def exists(self, client: Clients) -> bool:

@@ -1,4 +1,6 @@
-"""`python -m sparkify.local query "SQL"` or `psql`: use the embedded warehouse after a run."""
+"""`python -m sparkify.local query "SQL"` or `psql`: use the embedded warehouse after a run.
+`python -m sparkify.local redshift-standin --data DIR [--warehouse-url URL] [ELT options]`: the
+ELT through the Redshift engine against the stand-in (docs/redshift-standin.md)."""
 
 from __future__ import annotations
 
@@ -7,17 +9,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sparkify.local.postgres import PGDATA_DIR, EmbeddedPostgres
+STANDIN = "redshift-standin"
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == [STANDIN]:
+        return redshift_standin(argv[1:])
     import pgserver
+
+    from sparkify.local.postgres import PGDATA_DIR, EmbeddedPostgres
 
     parser = argparse.ArgumentParser(prog="python -m sparkify.local")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("query", help="run one SQL statement and print the rows").add_argument("sql")
     commands.add_parser("psql", help="an interactive psql on the embedded database")
     commands.add_parser("url", help="print the libpq URL (valid while the server runs)")
+    commands.add_parser(STANDIN, help="the ELT through the Redshift engine against a strict "
+                                      "PostgreSQL (--help for its options)", add_help=False)
     args = parser.parse_args(argv)
     if not (PGDATA_DIR / "PG_VERSION").exists():
         print(f"error: no embedded warehouse in {PGDATA_DIR} yet: run `make run` first",
@@ -34,5 +42,25 @@ def main(argv: list[str]) -> int:
         return subprocess.call(command)
 
 
+def redshift_standin(argv: list[str]) -> int:
+    """The ELT's own command line, run with the Redshift engine against the stand-in."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from flows import main as elt_command
+    from sparkify import cli
+
+    parser = elt_command.build_parser()
+    parser.prog = f"python -m sparkify.local {STANDIN}"
+    parser.description = ("The ELT through the Redshift engine (its SQL, COPY from S3, error "
+                          "views, lock) against a PostgreSQL made as strict as Redshift; with "
+                          "--warehouse-url, that database and login as they are.")
+    return cli.run_command(lambda args: elt_command.main(args, redshift_standin=True), parser,
+                           argv)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    if sys.argv[1:2] == [STANDIN]:
+        from sparkify import cli
+
+        cli.exit_command(code)
+    sys.exit(code)

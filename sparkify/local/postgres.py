@@ -50,7 +50,10 @@ class EmbeddedPostgres:
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,))
             if not cur.fetchone():
-                cur.execute(f'CREATE DATABASE "{self.database}"')
+                # C collation: strings sort by their bytes, as on Redshift, whatever this
+                # machine's locale (https://docs.aws.amazon.com/redshift/latest/dg/c_collation_sequences.html)
+                cur.execute(f'CREATE DATABASE "{self.database}" TEMPLATE template0 '
+                            "LC_COLLATE 'C'")
             _apply_settings(cur, BULK_LOAD_SETTINGS)
         conn.close()
 

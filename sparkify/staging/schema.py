@@ -49,14 +49,14 @@ STAGING_EVENTS = StagingTable("staging_events", (
     Column("session_id", BIGINT, "sessionId"), Column("song", TEXT, "song", FREE_TEXT),
     Column("status", BIGINT, "status"), Column("ts", BIGINT, "ts"),
     Column("user_agent", TEXT, "userAgent", FREE_TEXT), Column("user_id", TEXT, "userId", KEY),
-), after_load=("staging/canonical_user_ids",))
+), after_load=("staging/trim_staging_events", "staging/canonical_user_ids"))
 STAGING_SONGS = StagingTable("staging_songs", tuple(
     Column(name, kind, name, width) for name, kind, width in (
         ("num_songs", INT, None), ("artist_id", TEXT, KEY), ("artist_latitude", FLOAT, None),
         ("artist_longitude", FLOAT, None), ("artist_location", TEXT, FREE_TEXT),
         ("artist_name", TEXT, FREE_TEXT), ("song_id", TEXT, KEY), ("title", TEXT, FREE_TEXT),
         ("duration", FLOAT, None), ("year", INT, None),
-    )))
+    )), after_load=("staging/trim_staging_songs",))
 STAGING_TABLES = (STAGING_EVENTS, STAGING_SONGS)
 
 # The JSONPaths used when a --data directory has no log_json_path.json of its own.

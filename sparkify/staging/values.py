@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -37,15 +38,20 @@ def _needs_escape(value: str) -> bool:
 
 
 def _integer(value: Any, key: str) -> str:
+    """Digits with an optional sign, as Redshift's COPY takes into an integer column: a
+    fraction, even .0, is its error 1207 ("Invalid digit"); an empty string is NULL
+    (https://docs.aws.amazon.com/redshift/latest/dg/r_Load_Error_Reference.html,
+    https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-conversion.html)."""
     if value is None or value == "":
         return NULL
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
         return str(int(value))
     raise BadRecord(f"key '{key}': expected an integer, got {_show(value)}")
+
+
+_DIGITS = re.compile(r"[+-]?[0-9]+")
 
 
 def _float(value: Any, key: str) -> str:

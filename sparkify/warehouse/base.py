@@ -16,8 +16,10 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 import psycopg2
+import psycopg2.errors
 from pydantic import SecretStr
 
+from sparkify.aws.credentials import Logins
 from sparkify.errors import MalformedRecordError, WarehouseError, first_line
 from sparkify.quality.targets import QualityTarget
 from sparkify.secrets import redact
@@ -75,6 +77,8 @@ class WarehouseTarget:
     region: str = ""
     manifest_prefix: str = ""
     login: str = ""  # how it logs in, safe to print (Redshift)
+    logins: Logins | None = None  # renewable credentials (Redshift, AUTH = iam)
+    s3_endpoint: str = ""  # the S3 emulator a stand-in's COPY reads
 
     def describe(self) -> str:
         return f"{self.where} (schema {self.schema})"
@@ -114,17 +118,24 @@ class Warehouse(ABC):
     def connect(self) -> Connection:
         raw = None
         if self.dsn is not None:
+            dsn = self.session_dsn()
             try:
-                raw = psycopg2.connect(self.dsn.get_secret_value(),
-                                       connect_timeout=CONNECT_TIMEOUT_SECONDS)
+                raw = self._open(dsn)
             except psycopg2.Error as exc:
-                where = redact(self.dsn.get_secret_value())
-                raise WarehouseError(f"cannot connect to {where}: {first_line(exc)}") from exc
+                raise WarehouseError(f"cannot connect to {redact(dsn)}: {first_line(exc)}") from exc
         conn = Connection(raw, self.recorder)
         with conn.cursor() as cur:
             self.run(cur, "session/search_path", schema=quote_ident(self.schema))
         conn.commit()
         return conn
+
+    def session_dsn(self) -> str:
+        """The DSN a new session logs in with (an engine may renew its credentials here)."""
+        return self.dsn.get_secret_value()
+
+    def _open(self, dsn: str):
+        """A psycopg2 connection to `dsn` (an engine may give psycopg2 its own classes)."""
+        return psycopg2.connect(dsn, connect_timeout=CONNECT_TIMEOUT_SECONDS)
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
@@ -149,7 +160,7 @@ class Warehouse(ABC):
         try:
             rows = cur.execute(self.sql.text(name, **fill), params, label=name)
         except psycopg2.Error as exc:
-            raise WarehouseError(f"{name}.sql failed: {first_line(exc)}") from exc
+            raise WarehouseError(f"{name}.sql failed: {first_line(exc)}{_hint(exc)}") from exc
         log_statement(name, rows, started)
         return rows
 
@@ -180,7 +191,7 @@ class Warehouse(ABC):
 
     def create_tables(self) -> None:
         with self.transaction() as cur:
-            self.run(cur, "ddl/schema", schema=quote_ident(self.schema))
+            self._ensure_schema(cur)
             for name in (*TABLES, *VIEWS):
                 self.run(cur, f"ddl/{name}")
 
@@ -200,6 +211,14 @@ class Warehouse(ABC):
             rows = self.run_step(cur, name)
             if on_step:
                 on_step(name, rows, time.perf_counter() - started)
+
+    def _ensure_schema(self, cur: Cursor) -> None:
+        """CREATE SCHEMA only when it is missing: even with IF NOT EXISTS, PostgreSQL and
+        Redshift check the CREATE privilege on the database first, which a login that may
+        create tables in the schema (Redshift Serverless's IAM identities) lacks."""
+        self.run(cur, "ddl/schema_exists", (self.schema,))
+        if not cur.fetchone():
+            self.run(cur, "ddl/schema", schema=quote_ident(self.schema))
 
     def analyze_star(self, cur: Cursor) -> None:
         """Refresh planner statistics after a load (cheap, and it keeps the plans honest)."""
@@ -256,8 +275,10 @@ class Warehouse(ABC):
     # -- staging: the template each engine fills in ----------------------------------------
 
     def stage(self, table: str, source: StagingSource, store: ObjectStore, *,
-              max_errors: int, run_id: str, progress: Progress | None = None) -> StageResult:
-        """Replace `table` with the rows of `source`, in one transaction, keeping bad lines."""
+              max_errors: int, run_id: str, progress: Progress | None = None,
+              keep_errors: bool = True) -> StageResult:
+        """Replace `table` with the rows of `source`, in one transaction, keeping bad lines in
+        load_errors (unless not `keep_errors`: then the caller keeps them, `keep_load_errors`)."""
         started = time.perf_counter()
         result = StageResult(table, objects=len(source.objects))
         with self.transaction() as cur:
@@ -266,7 +287,8 @@ class Warehouse(ABC):
                        progress=progress)
             for name in source.mapper.table.after_load:
                 self.run(cur, name)
-            self._record_errors(cur, table, result.errors, run_id)
+            if keep_errors:
+                self._record_errors(cur, table, result.errors, run_id)
             self.run(cur, "staging/analyze", table=table)
         result.seconds = time.perf_counter() - started
         log.debug("%s: %d rows from %d objects in %.2fs", table, result.rows, result.objects,
@@ -296,12 +318,27 @@ class Warehouse(ABC):
               progress: Progress | None) -> None:
         """Fill the cleared `table` from `source`: rows, errors and rows_by_key into `result`."""
 
+    def keep_load_errors(self, results: Sequence[StageResult], run_id: str) -> None:
+        """The tolerated records of these loads into load_errors, in one transaction."""
+        with self.transaction() as cur:
+            for result in results:
+                self._record_errors(cur, result.table, result.errors, run_id)
+
     def _record_errors(self, cur: Cursor, table: str, errors: list[LoadError], run_id: str) -> None:
         self.run(cur, "staging/clear_load_errors", table=self.literal(table))
         if errors:
             cur.insert_rows(self.sql.text("staging/record_load_errors"), [
                 (run_id, table, e.source_key, e.line_number, e.reason, e.raw_text) for e in errors
             ], label="staging/record_load_errors")
+
+
+OWNER_HINT = ("; tables belong to the database user that created them (on Redshift Serverless "
+              "with AUTH = iam, each IAM identity is a user of its own): run as that user, or "
+              "have it GRANT the privilege to this one")
+
+
+def _hint(exc: psycopg2.Error) -> str:
+    return OWNER_HINT if isinstance(exc, psycopg2.errors.InsufficientPrivilege) else ""
 
 
 def malformed_message(error: LoadError, max_errors: int) -> str:

@@ -17,7 +17,7 @@ import psycopg2.errors
 import psycopg2.extensions
 from pydantic import SecretStr
 
-from sparkify.aws.credentials import login
+from sparkify.aws.credentials import Logins, logins
 from sparkify.aws.deployments import Deployment
 from sparkify.aws.redshift import role_arn
 from sparkify.config import Settings
@@ -50,11 +50,13 @@ class RedshiftWarehouse(Warehouse):
     lock_probe_ms = 2000  # how long the first LOCK waits before saying another run holds it
 
     def __init__(self, dsn: SecretStr | None, schema: str = "public", *, role: str, region: str,
-                 manifest_prefix: str = "", recorder: Recorder | None = None) -> None:
+                 manifest_prefix: str = "", recorder: Recorder | None = None,
+                 login: Logins | None = None) -> None:
         super().__init__(dsn, schema=schema, recorder=recorder)
         self.role = role
         self.region = region
         self.manifest_prefix = manifest_prefix
+        self.login = login  # None: the DSN holds the user and password
 
     @classmethod
     def target_from_settings(cls, settings: Settings, deployment: Deployment,
@@ -65,31 +67,42 @@ class RedshiftWarehouse(Warehouse):
         and, with AUTH = iam, this run's temporary credentials (not on a dry run)."""
         host, port = deployment.endpoint(client)
         role = role_arn(settings, client) if loads else ""
-        found = login(settings, deployment.credentials_call(), client, dry_run=dry_run)
+        found = logins(settings, deployment.credentials_call(), client, dry_run=dry_run)
         dsn = None
-        if not dry_run:
+        if not dry_run:  # the user and password are each session's (session_dsn)
             dsn = SecretStr(psycopg2.extensions.make_dsn(
-                host=host, port=port, dbname=settings.db_name, user=found.user,
-                password=found.password, sslmode="require", application_name="sparkify-elt",
+                host=host, port=port, dbname=settings.db_name, sslmode="require",
+                application_name="sparkify-elt",
                 keepalives=1, keepalives_idle=60,  # long COPYs stay quiet; NAT drops idle TCP
             ))
+        first = found.current()
         return WarehouseTarget(cls.engine, dsn, settings.schema,
                                f"Redshift {deployment.name} at {host}:{port}/{settings.db_name} "
-                               f"as {found.shown_user}",
+                               f"as {first.shown_user}",
                                role_arn=role, region=settings.source_region,
-                               manifest_prefix=settings.manifest_prefix, login=found.how)
+                               manifest_prefix=settings.manifest_prefix, login=first.how,
+                               logins=found)
 
     @classmethod
     def from_target(cls, target: WarehouseTarget,
                     recorder: Recorder | None = None) -> RedshiftWarehouse:
         return cls(target.dsn, target.schema, role=target.role_arn, region=target.region,
-                   manifest_prefix=target.manifest_prefix, recorder=recorder)
+                   manifest_prefix=target.manifest_prefix, recorder=recorder, login=target.logins)
+
+    def session_dsn(self) -> str:
+        """The DSN with credentials valid now: temporary ones are renewed before they expire,
+        so a run that waited for the lock, or ran long, still logs in."""
+        dsn = super().session_dsn()
+        if self.login is None:
+            return dsn
+        found = self.login.current()
+        return psycopg2.extensions.make_dsn(dsn, user=found.user, password=found.password)
 
     def check_max_errors(self, max_errors: int) -> None:
         maxerror(max_errors)  # COPY's MAXERROR has a limit
 
     def quality_target(self) -> QualityTarget:
-        parts = psycopg2.extensions.parse_dsn(self.dsn.get_secret_value())
+        parts = psycopg2.extensions.parse_dsn(self.session_dsn())
         return redshift_target(host=parts["host"], port=int(parts["port"]),
                                database=parts["dbname"], user=parts["user"],
                                password=parts.get("password", ""), schema=self.schema)
@@ -117,12 +130,15 @@ class RedshiftWarehouse(Warehouse):
             raise WarehouseError(f"{self}: cannot take the ELT lock: {first_line(exc)}") from exc
 
     def _try_lock(self, conn: Connection, cur: Cursor) -> bool:
-        """LOCK under a short statement timeout: False when another run holds the lock."""
+        """LOCK under a short statement timeout: False when another run holds the lock. The
+        timeout is set back to none either way: whether a rollback undoes a SET is not
+        something Redshift's documentation says."""
         self.run(cur, "lock/set_timeout", timeout_ms=str(self.lock_probe_ms))
         try:
             cur.execute(self.sql.text("lock/acquire"), label="lock/acquire")
         except psycopg2.errors.QueryCanceled:
-            conn.rollback()  # also undoes the SET: the next LOCK waits without limit
+            conn.rollback()
+            self.run(cur, "lock/set_timeout", timeout_ms="0")
             return False
         self.run(cur, "lock/set_timeout", timeout_ms="0")
         return True
@@ -131,7 +147,11 @@ class RedshiftWarehouse(Warehouse):
                   max_errors: int, run_id: str, progress: Callable[[str], Progress] | None = None,
                   between: Callable[[], None] | None = None) -> list[StageResult]:
         """Both staging COPYs at once, each in its own session and transaction: they run on
-        the cluster, which loads the two tables in parallel (this machine only waits)."""
+        the cluster, which loads the two tables in parallel (this machine only waits). Their
+        tolerated records go to load_errors afterwards, in one transaction: written by both
+        side-by-side transactions, that table would make them conflict under SERIALIZABLE
+        isolation (Redshift's rules work on whole tables: one would fail with error 1023).
+        https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation.html"""
         if between:
             between()
         results: dict[str, StageResult] = {}
@@ -141,7 +161,8 @@ class RedshiftWarehouse(Warehouse):
         def stage(table: str, source: StagingSource) -> None:
             try:
                 results[table] = self.stage(table, source, store, max_errors=max_errors,
-                                            run_id=run_id, progress=reporters[table])
+                                            run_id=run_id, progress=reporters[table],
+                                            keep_errors=False)
             except BaseException as exc:  # re-raised on the calling thread, below
                 failures[table] = exc
 
@@ -156,21 +177,25 @@ class RedshiftWarehouse(Warehouse):
         for table, _ in jobs:
             if table in failures:
                 raise failures[table]
-        return [results[table] for table, _ in jobs]
+        staged = [results[table] for table, _ in jobs]
+        self.keep_load_errors(staged, run_id)
+        return staged
 
     def _load(self, cur: Cursor, table: str, source: StagingSource, store: ObjectStore,
               result: StageResult, *, max_errors: int, run_id: str,
               progress: Progress | None) -> None:
+        keys = [obj.uri for obj in source.objects]
         for copy in self.copy_plan(table, source, store, run_id):
             params = copy_params(source=copy.uri, manifest=copy.manifest, role=self.role,
                                  region=self.region, jsonpaths=source.jsonpaths_uri,
                                  max_errors=max_errors, compression=copy.kind)
             self._copy(cur, table, params, max_errors,
-                       CopyContext(table, copy.uri, self.role, self.region, source.jsonpaths_uri))
+                       CopyContext(table, copy.uri, self.role, self.region, source.jsonpaths_uri),
+                       keys)
             rows, copy_id = self._last_copy(cur)
             result.rows += rows
             if max_errors:
-                result.errors += self.copy_errors(cur.connection.backend_pid, copy_id)
+                result.errors += self.copy_errors(cur.connection.backend_pid, copy_id, keys)
         if progress:
             progress(result.objects, result.rows)
 
@@ -213,7 +238,7 @@ class RedshiftWarehouse(Warehouse):
             "location so that COPY reads a manifest of exactly these keys")
 
     def _copy(self, cur: Cursor, table: str, params: dict[str, str], max_errors: int,
-              context: CopyContext) -> None:
+              context: CopyContext, keys: Sequence[str] = ()) -> None:
         """Run the COPY; on a rejected load, name the first bad record, and on a failure of
         the role, the region or the JSONPaths file, say which, in one line."""
         try:
@@ -223,7 +248,7 @@ class RedshiftWarehouse(Warehouse):
                 raise
             cur.connection.rollback()  # the transaction is aborted; the session lives on
             _, copy_id = self._last_copy(cur)
-            errors = self.copy_errors(cur.connection.backend_pid, copy_id)
+            errors = self.copy_errors(cur.connection.backend_pid, copy_id, keys)
             if errors:
                 raise MalformedRecordError(malformed_message(errors[0], max_errors)) from None
             explained = explain(str(exc), context)
@@ -237,17 +262,22 @@ class RedshiftWarehouse(Warehouse):
         rows, copy_id = cur.fetchone() or (0, None)
         return int(rows or 0), int(copy_id if copy_id is not None else -1)
 
-    def copy_errors(self, session_id: int, copy_id: int) -> list[LoadError]:
-        """The records a COPY rejected: sys_load_error_detail, else stl_load_errors."""
+    def copy_errors(self, session_id: int, copy_id: int,
+                    keys: Sequence[str] = ()) -> list[LoadError]:
+        """The records the COPY `copy_id` (PG_LAST_COPY_ID()) of the session rejected:
+        sys_load_error_detail, else stl_load_errors. Their file names are character(256):
+        a longer one is given back whole when it starts exactly one of the COPY's `keys`."""
+        if copy_id < 0:  # no COPY ran in this session
+            return []
         conn = self.connect()  # its own connection: a failed lookup must not abort the load
         conn.set_autocommit()
+        ids = {"session_id": str(session_id), "copy_query_id": str(copy_id)}
         try:
             with conn.cursor() as cur:
-                for name, params in (("staging/copy_errors", {"session_id": str(session_id)}),
-                                     ("staging/copy_errors_stl", {"copy_query_id": str(copy_id)})):
-                    rows = self._fetch(cur, name, params)
+                for name in ("staging/copy_errors", "staging/copy_errors_stl"):
+                    rows = self._fetch(cur, name, ids)
                     if rows:
-                        return [_load_error(*row) for row in rows]
+                        return [_load_error(_whole_key(row[0], keys), *row[1:]) for row in rows]
             return []
         finally:
             conn.close()
@@ -259,6 +289,13 @@ class RedshiftWarehouse(Warehouse):
         except WarehouseError as exc:  # e.g. a serverless workgroup has no STL tables
             log.debug("%s.sql unavailable: %s", name, first_line(exc))
             return []
+
+
+def _whole_key(cut: str | None, keys: Sequence[str]) -> str | None:
+    if not cut or cut in keys:
+        return cut
+    starting = [key for key in keys if key.startswith(cut)]
+    return starting[0] if len(starting) == 1 else cut
 
 
 def _load_error(source_key: str, line_number: int, column: str | None, reason: str,

@@ -1,29 +1,16 @@
--- Records rejected by the latest COPY of one session. Each staging load runs on its own
--- connection, so the loading session's process id identifies its COPY. SYS_LOAD_ERROR_DETAIL
--- also covers loads run on concurrency-scaling clusters, but keeps no raw text.
-WITH session_errors AS (
-    SELECT
-        query_id,
-        file_name,
-        line_number,
-        column_name,
-        error_message
-    FROM sys_load_error_detail
-    WHERE session_id = {session_id}
-),
-
-latest_copy AS (
-    SELECT MAX(query_id) AS query_id
-    FROM session_errors
-)
-
+-- Records rejected by one COPY: the loading session's, with the query id PG_LAST_COPY_ID()
+-- gave for it (SYS_LOAD_DETAIL's documented example joins query_id to PG_LAST_COPY_ID() the
+-- same way: https://docs.aws.amazon.com/redshift/latest/dg/SYS_LOAD_DETAIL.html). The session
+-- alone is not enough: an earlier COPY of the same session (another compression kind) may
+-- have had errors of its own. SYS_LOAD_ERROR_DETAIL also covers loads run on
+-- concurrency-scaling clusters, but keeps no raw text.
 SELECT
-    TRIM(session_errors.file_name) AS source_key,
-    session_errors.line_number,
-    TRIM(session_errors.column_name) AS column_name,
-    TRIM(session_errors.error_message) AS reason,
+    TRIM(file_name) AS source_key,
+    line_number,
+    TRIM(column_name) AS column_name,
+    TRIM(error_message) AS reason,
     CAST(NULL AS VARCHAR(1024)) AS raw_text
-FROM session_errors
-INNER JOIN latest_copy
-    ON latest_copy.query_id = session_errors.query_id
-ORDER BY source_key, session_errors.line_number
+FROM sys_load_error_detail
+WHERE session_id = {session_id}
+    AND query_id = {copy_query_id}
+ORDER BY source_key, line_number

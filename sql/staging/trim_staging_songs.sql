@@ -1,0 +1,18 @@
+-- Trailing blanks dropped from every text column of staging_songs, on every engine:
+-- Redshift compares VARCHAR values ignoring them ("the trailing blanks ... are semantically
+-- insignificant": https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html),
+-- PostgreSQL does not. Kept, they would match, group and de-duplicate differently on the two
+-- engines (a title 'Song ' is the play of 'Song' on Redshift only); dropped, both agree.
+UPDATE staging_songs
+SET
+    artist_id = RTRIM(artist_id),
+    artist_location = RTRIM(artist_location),
+    artist_name = RTRIM(artist_name),
+    song_id = RTRIM(song_id),
+    title = RTRIM(title)
+WHERE
+    RIGHT(artist_id, 1) = ' '
+    OR RIGHT(artist_location, 1) = ' '
+    OR RIGHT(artist_name, 1) = ' '
+    OR RIGHT(song_id, 1) = ' '
+    OR RIGHT(title, 1) = ' '
