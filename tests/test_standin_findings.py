@@ -13,6 +13,8 @@ import botocore.session
 import psycopg2
 import pytest
 from botocore.stub import Stubber
+
+from sparkify.sqllib import TABLES
 from pydantic import SecretStr
 from standin_helpers import new_bucket, put
 from conftest import event, song
@@ -87,7 +89,7 @@ def test_2_tables_are_created_by_a_login_that_may_not_create_schemas(standin_db,
     warehouse(standin_db, s3_emulator_url, bucket).create_tables()
 
     assert login_query(standin_db, "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public' "
-                                   "AND tableowner = current_user") == [(15,)]
+                                   "AND tableowner = current_user") == [(len(TABLES),)]
 
 
 # ---- 3: the side-by-side COPYs under SERIALIZABLE --------------------------------------------

@@ -89,9 +89,6 @@ def test_a_malformed_line_fails_the_run_naming_its_file_and_line(malformed, stan
     assert query(url, "SELECT COUNT(*) FROM songplay") == [(0,)]
 
 
-@pytest.mark.xfail(strict=True, reason="finding 5 (MAXERROR N fails at N errors, as documented: "
-                                       "--max-errors 1 must send MAXERROR 2) is fixed on another "
-                                       "branch; remove this mark after the merge")
 def test_a_malformed_line_within_max_errors_is_kept_in_load_errors(malformed, standin_db):
     url = standin_url(standin_db)
 

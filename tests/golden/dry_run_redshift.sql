@@ -230,8 +230,8 @@ CREATE TABLE IF NOT EXISTS songplay (
     level           VARCHAR(256),
     song_id         VARCHAR(256),
     artist_id       VARCHAR(256),
-    session_id      BIGINT,
-    item_in_session BIGINT,
+    session_id      BIGINT NOT NULL,
+    item_in_session BIGINT NOT NULL,
     location        VARCHAR(1024),
     user_agent      VARCHAR(1024),
     PRIMARY KEY (songplay_id)
@@ -260,74 +260,58 @@ CREATE TABLE IF NOT EXISTS song_records (
 DISTSTYLE ALL
 SORTKEY (song_id);
 
--- ddl/songplay_source (connection 2)
--- What each play asked for (title, artist name, length), kept so that a song arriving in a
--- later load can still be matched to plays loaded before it.
--- One row per play, so as large as the fact. DISTKEY user_id, like play_matches: the two are
--- joined on the play key (user_id, session_key, item_key), which then runs slice-local.
--- SORTKEY on that key: the "already kept?" lookups of each load read narrow ranges.
--- Primary keys are informational on Redshift (not enforced): star/songplay_source inserts
--- only plays not kept before.
-CREATE TABLE IF NOT EXISTS songplay_source (
-    user_id     VARCHAR(256) NOT NULL,
-    session_key BIGINT NOT NULL,
-    item_key    BIGINT NOT NULL,
-    song        VARCHAR(1024),
-    artist      VARCHAR(1024),
-    length      DOUBLE PRECISION,
-    PRIMARY KEY (user_id, session_key, item_key)
-)
-DISTKEY (user_id)
-COMPOUND SORTKEY (user_id, session_key, item_key);
-
--- ddl/user_latest_event (connection 2)
--- The event each users row was taken from, so a later load replaces it only with a later event.
--- DISTSTYLE ALL, sorted by user_id, like users: one small row per user, joined by user_id.
--- Primary keys are informational on Redshift (not enforced): the transforms keep user_id unique.
-CREATE TABLE IF NOT EXISTS user_latest_event (
+-- ddl/user_events (connection 2)
+-- Every distinct event that has a user, kept once: the history the star is derived from. A
+-- load recomputes the users, level periods and plays it touches from all of their events here,
+-- so loads in any order end as a full reload of every object seen. Empty strings are NULL; the
+-- song fields of an event that is not a play are not kept (nothing reads them). ts, sessionId
+-- and itemInSession are never null: staging refuses such a record
+-- (expectations/staging_events.yml).
+-- As large as every load's events together. DISTKEY user_id, like staging_events: a user's
+-- latest event, level periods and plays are all computed per user, slice-local. COMPOUND
+-- SORTKEY on the event's identity: the copies of one event, and one user's events, sit together.
+CREATE TABLE IF NOT EXISTS user_events (
     user_id         VARCHAR(256) NOT NULL,
-    ts              BIGINT,
-    item_in_session BIGINT,
-    session_id      BIGINT,
-    PRIMARY KEY (user_id)
-)
-DISTSTYLE ALL
-SORTKEY (user_id);
-
--- ddl/user_level_events (connection 2)
--- Every distinct event of a user that names a level: the level history is rebuilt from all of
--- them, so it equals a full reload whatever order the days arrive in. A missing session or
--- item is kept as -1, as in songplay_source.
--- About one row per event, so as large as staging_events over all loads. DISTKEY user_id,
--- like staging_events: the "already kept?" check and the history's rebuild (window functions
--- partitioned by user) then run slice-local. COMPOUND SORTKEY (user_id, ts): both read one
--- user's events in time order.
--- Primary keys are informational on Redshift (not enforced): star/user_level_events inserts
--- only events not kept before.
-CREATE TABLE IF NOT EXISTS user_level_events (
-    user_id     VARCHAR(256) NOT NULL,
-    ts          BIGINT NOT NULL,
-    item_key    BIGINT NOT NULL,
-    session_key BIGINT NOT NULL,
-    level       VARCHAR(256) NOT NULL,
-    PRIMARY KEY (user_id, ts, item_key, session_key, level)
+    session_id      BIGINT NOT NULL,
+    item_in_session BIGINT NOT NULL,
+    ts              BIGINT NOT NULL,
+    is_play         BOOLEAN NOT NULL,
+    level           VARCHAR(256),
+    first_name      VARCHAR(256),
+    last_name       VARCHAR(256),
+    gender          VARCHAR(256),
+    song            VARCHAR(1024),
+    artist          VARCHAR(1024),
+    length          DOUBLE PRECISION,
+    location        VARCHAR(1024),
+    user_agent      VARCHAR(1024)
 )
 DISTKEY (user_id)
-COMPOUND SORTKEY (user_id, ts);
+COMPOUND SORTKEY (user_id, session_id, item_in_session);
 
--- ddl/play_matches (connection 2)
--- Scratch space of one transform: the best song for each play the current load affects.
--- DISTKEY user_id and the same sort key as songplay_source, which it is built from and
--- joined back to on the play key. Emptied by DELETE at each transform (TRUNCATE would commit).
-CREATE TABLE IF NOT EXISTS play_matches (
-    user_id     VARCHAR(256) NOT NULL,
-    session_key BIGINT NOT NULL,
-    item_key    BIGINT NOT NULL,
-    song_id     VARCHAR(256),
-    PRIMARY KEY (user_id, session_key, item_key)
-)
-DISTKEY (user_id)
-COMPOUND SORTKEY (user_id, session_key, item_key);
+-- ddl/staged_user_events (connection 2)
+-- The staged events that have a user, as user_events keeps them: empty strings are NULL, and
+-- only a play (a NextSong event) keeps what was played, where and on what. One definition for
+-- the statements that read the staged events (star/user_events, star/touched_plays,
+-- star/touched_users).
+CREATE OR REPLACE VIEW staged_user_events AS
+SELECT
+    user_id,
+    session_id,
+    item_in_session,
+    ts,
+    CASE WHEN page = 'NextSong' THEN TRUE ELSE FALSE END AS is_play,
+    NULLIF(level, '') AS level,
+    NULLIF(first_name, '') AS first_name,
+    NULLIF(last_name, '') AS last_name,
+    NULLIF(gender, '') AS gender,
+    CASE WHEN page = 'NextSong' THEN NULLIF(song, '') END AS song,
+    CASE WHEN page = 'NextSong' THEN NULLIF(artist, '') END AS artist,
+    CASE WHEN page = 'NextSong' THEN length END AS length,
+    CASE WHEN page = 'NextSong' THEN NULLIF(location, '') END AS location,
+    CASE WHEN page = 'NextSong' THEN NULLIF(user_agent, '') END AS user_agent
+FROM staging_events
+WHERE NULLIF(user_id, '') IS NOT NULL;
 
 COMMIT; -- connection 2
 
@@ -337,12 +321,15 @@ SET search_path TO "public";
 
 COMMIT; -- connection 3
 
--- ledger/loaded_objects (connection 3)
-SELECT source_key, etag FROM load_ledger;
+-- ledger/history_missing (connection 3)
+-- A star with users but no user_events: built by a version of the pipeline that kept its
+-- history in other tables. The next load rebuilds it from every source object.
+SELECT CASE
+    WHEN EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM user_events) THEN 1
+    ELSE 0
+END;
 
 COMMIT; -- connection 3
-
--- ---- side by side (1 of 2, thread 'stage staging_events'): runs at the same time as the other block(s), each in its own session ----
 
 -- session/search_path (connection 4)
 -- Every connection first names the schema that holds the pipeline's tables.
@@ -350,13 +337,26 @@ SET search_path TO "public";
 
 COMMIT; -- connection 4
 
--- staging/clear_staging_events (connection 4)
+-- ledger/loaded_objects (connection 4)
+SELECT source_key, etag FROM load_ledger;
+
+COMMIT; -- connection 4
+
+-- ---- side by side (1 of 2, thread 'stage staging_events'): runs at the same time as the other block(s), each in its own session ----
+
+-- session/search_path (connection 5)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 5
+
+-- staging/clear_staging_events (connection 5)
 -- DELETE, not TRUNCATE: Redshift's TRUNCATE commits the open transaction, so a failed COPY
 -- could no longer be rolled back to the previous staging rows. Redshift's automatic
 -- VACUUM DELETE reclaims the deleted blocks in the background.
 DELETE FROM staging_events;
 
--- staging/copy_staging_events (connection 4)
+-- staging/copy_staging_events (connection 5)
 -- Server-side load from S3 with the cluster's IAM role. Each slice reads whole files (JSON is
 -- not split), so the number of files relative to the cluster's slices sets the parallelism.
 -- FROM is a key prefix ending in '/' (a prefix matches every key that starts with it, so
@@ -368,7 +368,8 @@ DELETE FROM staging_events;
 -- GZIP, ZSTD or BZIP2 when the objects are compressed (.json.gz, .json.zst, .json.bz2): one
 -- COPY per kind, each through a manifest of exactly its keys.
 -- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
--- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
+-- statistics after the load. MAXERROR is --max-errors + 1 (0 for none): COPY fails once it
+-- returns MAXERROR bad records, so it tolerates --max-errors, as the local load does.
 COPY staging_events (
     artist, auth, first_name, gender, item_in_session, last_name, length, level,
     location, method, page, registration, session_id, song, status, ts,
@@ -384,13 +385,13 @@ COMPUPDATE OFF
 STATUPDATE OFF
 MAXERROR 0;
 
--- staging/last_copy (connection 4)
+-- staging/last_copy (connection 5)
 -- Rows loaded by this session's latest COPY, and its query id (the key of stl_load_errors).
 SELECT
     PG_LAST_COPY_COUNT() AS rows_loaded,
     PG_LAST_COPY_ID() AS copy_query_id;
 
--- staging/trim_staging_events (connection 4)
+-- staging/trim_staging_events (connection 5)
 -- Trailing blanks dropped from every text column of staging_events, on every engine:
 -- Redshift compares VARCHAR values ignoring them ("the trailing blanks ... are semantically
 -- insignificant": https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html),
@@ -424,7 +425,7 @@ WHERE
     OR RIGHT(user_agent, 1) = ' '
     OR RIGHT(user_id, 1) = ' ';
 
--- staging/canonical_user_ids (connection 4)
+-- staging/canonical_user_ids (connection 5)
 -- A userId written as an integral number (12.0, or "12.0") names the same user as 12: staged
 -- as its integer text on both engines, so 12, 12.0 and "12" are one user.
 UPDATE staging_events
@@ -432,27 +433,27 @@ SET user_id = SPLIT_PART(user_id, '.', 1)
 WHERE user_id LIKE '%.0%'  -- a cheap test first: the pattern below needs '.0'
   AND user_id ~ '^[0-9]+[.]0+$';
 
--- staging/analyze (connection 4)
+-- staging/analyze (connection 5)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE staging_events;
 
-COMMIT; -- connection 4
+COMMIT; -- connection 5
 
 -- ---- side by side (2 of 2, thread 'stage staging_songs'): runs at the same time as the other block(s), each in its own session ----
 
--- session/search_path (connection 5)
+-- session/search_path (connection 6)
 -- Every connection first names the schema that holds the pipeline's tables.
 SET search_path TO "public";
 
-COMMIT; -- connection 5
+COMMIT; -- connection 6
 
--- staging/clear_staging_songs (connection 5)
+-- staging/clear_staging_songs (connection 6)
 -- DELETE, not TRUNCATE: Redshift's TRUNCATE commits the open transaction, so a failed COPY
 -- could no longer be rolled back to the previous staging rows. Redshift's automatic
 -- VACUUM DELETE reclaims the deleted blocks in the background.
 DELETE FROM staging_songs;
 
--- staging/copy_staging_songs (connection 5)
+-- staging/copy_staging_songs (connection 6)
 -- Server-side load from S3 with the cluster's IAM role; one song object per line.
 -- FROM is a key prefix ending in '/' (a prefix matches every key that starts with it), or a
 -- manifest listing exactly the keys selected for this load.
@@ -461,7 +462,8 @@ DELETE FROM staging_songs;
 -- GZIP, ZSTD or BZIP2 when the objects are compressed (.json.gz, .json.zst, .json.bz2): one
 -- COPY per kind, each through a manifest of exactly its keys.
 -- COMPUPDATE OFF STATUPDATE OFF: keep the table's encodings; staging/analyze refreshes the
--- statistics after the load. MAXERROR is --max-errors: more bad records fail the whole COPY.
+-- statistics after the load. MAXERROR is --max-errors + 1 (0 for none): COPY fails once it
+-- returns MAXERROR bad records, so it tolerates --max-errors, as the local load does.
 COPY staging_songs (
     num_songs, artist_id, artist_latitude, artist_longitude, artist_location,
     artist_name, song_id, title, duration, year
@@ -476,13 +478,13 @@ COMPUPDATE OFF
 STATUPDATE OFF
 MAXERROR 0;
 
--- staging/last_copy (connection 5)
+-- staging/last_copy (connection 6)
 -- Rows loaded by this session's latest COPY, and its query id (the key of stl_load_errors).
 SELECT
     PG_LAST_COPY_COUNT() AS rows_loaded,
     PG_LAST_COPY_ID() AS copy_query_id;
 
--- staging/trim_staging_songs (connection 5)
+-- staging/trim_staging_songs (connection 6)
 -- Trailing blanks dropped from every text column of staging_songs, on every engine:
 -- Redshift compares VARCHAR values ignoring them ("the trailing blanks ... are semantically
 -- insignificant": https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html),
@@ -502,27 +504,13 @@ WHERE
     OR RIGHT(song_id, 1) = ' '
     OR RIGHT(title, 1) = ' ';
 
--- staging/analyze (connection 5)
+-- staging/analyze (connection 6)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE staging_songs;
 
-COMMIT; -- connection 5
+COMMIT; -- connection 6
 
 -- ---- end of the work side by side ----
-
--- session/search_path (connection 6)
--- Every connection first names the schema that holds the pipeline's tables.
-SET search_path TO "public";
-
-COMMIT; -- connection 6
-
--- staging/clear_load_errors (connection 6)
-DELETE FROM load_errors WHERE table_name = 'staging_events';
-
--- staging/clear_load_errors (connection 6)
-DELETE FROM load_errors WHERE table_name = 'staging_songs';
-
-COMMIT; -- connection 6
 
 -- session/search_path (connection 7)
 -- Every connection first names the schema that holds the pipeline's tables.
@@ -530,7 +518,21 @@ SET search_path TO "public";
 
 COMMIT; -- connection 7
 
--- star/song_records (connection 7)
+-- staging/clear_load_errors (connection 7)
+DELETE FROM load_errors WHERE table_name = 'staging_events';
+
+-- staging/clear_load_errors (connection 7)
+DELETE FROM load_errors WHERE table_name = 'staging_songs';
+
+COMMIT; -- connection 7
+
+-- session/search_path (connection 8)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 8
+
+-- star/song_records (connection 8)
 -- Keep every distinct song record staged now, unless already kept.
 INSERT INTO song_records (
     song_id, title, artist_id, artist_name, artist_location,
@@ -567,13 +569,13 @@ WHERE NOT EXISTS (
       AND COALESCE(kept.year, -1) = COALESCE(staged_records.year, -1)
 );
 
--- star/song_records_analyze (connection 7)
+-- star/song_records_analyze (connection 8)
 -- Filled just now and read by star/play_matches: without statistics, a first load's planner
 -- guessed 6,105 rows twice as wide and sorted 792,768 plays for a merge join (2.1 s where
 -- the hash join takes 1.2 s at 1M events).
 ANALYZE song_records;
 
--- star/artist_remove_restaged (connection 7)
+-- star/artist_remove_restaged (connection 8)
 -- Artists staged now are rebuilt below from all their kept records.
 DELETE FROM artist
 WHERE artist_id IN (
@@ -582,7 +584,7 @@ WHERE artist_id IN (
     WHERE NULLIF(artist_id, '') IS NOT NULL
 );
 
--- star/artist (connection 7)
+-- star/artist (connection 8)
 INSERT INTO artist (artist_id, name, location, latitude, longitude)
 WITH restaged_artists AS (
     SELECT DISTINCT artist_id
@@ -628,7 +630,7 @@ SELECT
 FROM records_by_preference
 WHERE preference = 1;
 
--- star/song_remove_restaged (connection 7)
+-- star/song_remove_restaged (connection 8)
 -- Songs staged now are rebuilt below from all their kept records.
 DELETE FROM song
 WHERE song_id IN (
@@ -637,7 +639,7 @@ WHERE song_id IN (
     WHERE NULLIF(song_id, '') IS NOT NULL
 );
 
--- star/song (connection 7)
+-- star/song (connection 8)
 INSERT INTO song (song_id, title, artist_id, year, duration)
 WITH restaged_songs AS (
     SELECT DISTINCT song_id
@@ -683,185 +685,280 @@ SELECT
 FROM records_by_preference
 WHERE preference = 1;
 
--- star/newer_user_events (connection 7)
--- Each staged user's latest event, when it is later than the one their users row came from.
--- Built once, before the users steps change user_latest_event; a temporary table of the
--- transform's session.
-CREATE TEMPORARY TABLE newer_user_events AS
-WITH user_events AS (
+-- star/touched_plays (connection 8)
+-- The plays this load touches, each computed from all its copies as a full load computes every
+-- play: the plays it stages, plays kept before whose title and artist a song it stages has,
+-- and plays of a song it stages again. Runs before star/user_events adds this load's events,
+-- so a play's copies are the staged ones and those kept before. A temporary table of the
+-- transform's session: songplay's update and insert and time read it.
+CREATE TEMPORARY TABLE touched_plays AS
+WITH staged_copies AS (
     SELECT
         user_id,
         session_id,
         item_in_session,
         ts,
-        NULLIF(first_name, '') AS first_name,
-        NULLIF(last_name, '') AS last_name,
-        NULLIF(gender, '') AS gender,
-        NULLIF(level, '') AS level
-    FROM staging_events
-    WHERE NULLIF(user_id, '') IS NOT NULL
+        level,
+        song,
+        artist,
+        length,
+        location,
+        user_agent
+    FROM staged_user_events
+    WHERE is_play
 ),
 
--- Every event counts, not only plays: a user's details and level are those of their latest
--- event (by ts, then itemInSession), so a user who upgrades shows 'paid'.
-events_by_recency AS (
+staged_titles AS (
+    SELECT DISTINCT
+        NULLIF(title, '') AS title,
+        NULLIF(artist_name, '') AS artist_name
+    FROM staging_songs
+),
+
+-- Plays kept before that a staged song may match now, or whose song is staged again (its
+-- artist_id may change). Every kept play has its copies in user_events and its row in songplay.
+rematched_plays AS (
     SELECT
-        user_events.*,
-        ROW_NUMBER() OVER (
-            PARTITION BY user_id
-            ORDER BY ts DESC NULLS LAST,
-                     item_in_session DESC NULLS LAST,
-                     session_id DESC NULLS LAST,
-                     level DESC NULLS LAST,
-                     first_name, last_name, gender
-        ) AS recency
+        user_events.user_id,
+        user_events.session_id,
+        user_events.item_in_session
     FROM user_events
+    INNER JOIN staged_titles
+        ON staged_titles.title = user_events.song
+       AND staged_titles.artist_name = user_events.artist
+    WHERE user_events.is_play
+
+    UNION
+
+    SELECT
+        songplay.user_id,
+        songplay.session_id,
+        songplay.item_in_session
+    FROM songplay
+    WHERE songplay.song_id IN (SELECT song_id FROM staging_songs)
 ),
 
-latest_staged AS (
+-- The copies kept before of those plays and of the staged ones. A copy read twice (its play
+-- is staged and rematched) changes no pick below.
+kept_copies AS (
+    SELECT user_events.*
+    FROM user_events
+    WHERE user_events.is_play
+      AND EXISTS (
+          SELECT 1
+          FROM staged_user_events AS staged
+          WHERE staged.is_play
+            AND staged.user_id = user_events.user_id
+            AND staged.session_id = user_events.session_id
+            AND staged.item_in_session = user_events.item_in_session
+      )
+
+    UNION ALL
+
+    SELECT user_events.*
+    FROM user_events
+    INNER JOIN rematched_plays
+        ON rematched_plays.user_id = user_events.user_id
+       AND rematched_plays.session_id = user_events.session_id
+       AND rematched_plays.item_in_session = user_events.item_in_session
+    WHERE user_events.is_play
+),
+
+play_copies AS (
+    SELECT * FROM staged_copies
+
+    UNION ALL
+
+    SELECT
+        user_id,
+        session_id,
+        item_in_session,
+        ts,
+        level,
+        song,
+        artist,
+        length,
+        location,
+        user_agent
+    FROM kept_copies
+),
+
+-- A play is its earliest copy (then the smallest content, so the pick never depends on load
+-- order), matched to the kept song with its exact title and artist name whose duration is
+-- closest to the played length, then the smallest song_id; no such song leaves it unmatched.
+-- One window does both: a copy's candidates sort together, best first.
+copies_and_candidates AS (
+    SELECT
+        play_copies.*,
+        song_records.song_id,
+        ROW_NUMBER() OVER (
+            PARTITION BY play_copies.user_id, play_copies.session_id, play_copies.item_in_session
+            ORDER BY play_copies.ts, play_copies.song, play_copies.artist, play_copies.length,
+                     play_copies.level, play_copies.location, play_copies.user_agent,
+                     ABS(song_records.duration - play_copies.length) NULLS LAST,
+                     song_records.song_id
+        ) AS pick
+    FROM play_copies
+    LEFT JOIN song_records
+        ON song_records.title = play_copies.song
+       AND song_records.artist_name = play_copies.artist
+),
+
+plays AS (
     SELECT *
-    FROM events_by_recency
-    WHERE recency = 1
+    FROM copies_and_candidates
+    WHERE pick = 1
 )
 
 SELECT
-    latest_staged.user_id,
-    latest_staged.first_name,
-    latest_staged.last_name,
-    latest_staged.gender,
-    latest_staged.level,
-    latest_staged.ts,
-    latest_staged.item_in_session,
-    latest_staged.session_id
-FROM latest_staged
-LEFT JOIN user_latest_event AS loaded
-    ON loaded.user_id = latest_staged.user_id
-WHERE loaded.user_id IS NULL
-   OR COALESCE(latest_staged.ts, -1) > COALESCE(loaded.ts, -1)
-   OR (COALESCE(latest_staged.ts, -1) = COALESCE(loaded.ts, -1)
-       AND COALESCE(latest_staged.item_in_session, -1) >= COALESCE(loaded.item_in_session, -1));
+    kept.songplay_id,
+    kept.start_time AS kept_start_time,
+    TIMESTAMP 'epoch' + plays.ts / 1000.0 * INTERVAL '1 second' AS start_time,
+    plays.user_id,
+    plays.level,
+    plays.song_id,
+    song.artist_id,
+    plays.session_id,
+    plays.item_in_session,
+    plays.location,
+    plays.user_agent
+FROM plays
+LEFT JOIN song
+    ON song.song_id = plays.song_id
+LEFT JOIN songplay AS kept
+    ON kept.user_id = plays.user_id
+   AND kept.session_id = plays.session_id
+   AND kept.item_in_session = plays.item_in_session;
 
--- star/newer_user_events_analyze (connection 7)
--- Temporary tables get no automatic statistics; the users steps join it next.
-ANALYZE newer_user_events;
+-- star/user_events (connection 8)
+-- Keep every distinct staged event that has a user, unless already kept.
+INSERT INTO user_events (
+    user_id, session_id, item_in_session, ts, is_play, level, first_name, last_name, gender,
+    song, artist, length, location, user_agent
+)
+WITH staged_events AS (
+    SELECT DISTINCT *
+    FROM staged_user_events
+)
 
--- star/users_remove_superseded (connection 7)
--- Users with a later event in this load are rebuilt below from it.
+SELECT staged_events.*
+FROM staged_events
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM user_events AS kept
+    WHERE kept.user_id = staged_events.user_id
+      AND kept.session_id = staged_events.session_id
+      AND kept.item_in_session = staged_events.item_in_session
+      AND kept.ts = staged_events.ts
+      AND kept.is_play = staged_events.is_play
+      -- the rest of the record, NULL equal to NULL
+      AND (kept.level = staged_events.level OR (kept.level IS NULL AND staged_events.level IS NULL))
+      AND (kept.first_name = staged_events.first_name
+           OR (kept.first_name IS NULL AND staged_events.first_name IS NULL))
+      AND (kept.last_name = staged_events.last_name
+           OR (kept.last_name IS NULL AND staged_events.last_name IS NULL))
+      AND (kept.gender = staged_events.gender
+           OR (kept.gender IS NULL AND staged_events.gender IS NULL))
+      AND (kept.song = staged_events.song OR (kept.song IS NULL AND staged_events.song IS NULL))
+      AND (kept.artist = staged_events.artist
+           OR (kept.artist IS NULL AND staged_events.artist IS NULL))
+      AND (kept.length = staged_events.length
+           OR (kept.length IS NULL AND staged_events.length IS NULL))
+      AND (kept.location = staged_events.location
+           OR (kept.location IS NULL AND staged_events.location IS NULL))
+      AND (kept.user_agent = staged_events.user_agent
+           OR (kept.user_agent IS NULL AND staged_events.user_agent IS NULL))
+);
+
+-- star/touched_users (connection 8)
+-- The users this load stages an event of: their users row and level periods are recomputed.
+-- A temporary table of the transform's session, read by four statements.
+CREATE TEMPORARY TABLE touched_users AS
+SELECT DISTINCT user_id
+FROM staged_user_events;
+
+-- star/users_remove_touched (connection 8)
+-- The users of this load are rebuilt below from all their kept events.
 DELETE FROM users
-USING newer_user_events
-WHERE users.user_id = newer_user_events.user_id;
+WHERE user_id IN (SELECT user_id FROM touched_users);
 
--- star/users (connection 7)
+-- star/users (connection 8)
+-- Each user of this load, from their latest kept event of any page (by ts, then itemInSession):
+-- a user who upgrades shows 'paid'.
 INSERT INTO users (user_id, first_name, last_name, gender, level)
+WITH latest_instants AS (
+    SELECT
+        user_id,
+        MAX(ts) AS ts
+    FROM user_events
+    WHERE user_id IN (SELECT user_id FROM touched_users)
+    GROUP BY user_id
+),
+
+latest_events AS (
+    SELECT user_events.*
+    FROM user_events
+    INNER JOIN latest_instants
+        ON latest_instants.user_id = user_events.user_id
+       AND latest_instants.ts = user_events.ts
+),
+
+-- Several events in the latest millisecond: the highest itemInSession, then sessionId, then
+-- level (the order user_level_history takes an instant's level in), then the rest of the
+-- record, so the pick never depends on load order.
+events_by_recency AS (
+    SELECT
+        latest_events.*,
+        ROW_NUMBER() OVER (
+            PARTITION BY user_id
+            ORDER BY item_in_session DESC,
+                     session_id DESC,
+                     level DESC NULLS LAST,
+                     first_name, last_name, gender
+        ) AS recency
+    FROM latest_events
+)
+
 SELECT
     user_id,
     first_name,
     last_name,
     gender,
     level
-FROM newer_user_events;
+FROM events_by_recency
+WHERE recency = 1;
 
--- star/user_latest_event_remove_superseded (connection 7)
-DELETE FROM user_latest_event
-USING newer_user_events
-WHERE user_latest_event.user_id = newer_user_events.user_id;
-
--- star/user_latest_event (connection 7)
-INSERT INTO user_latest_event (user_id, ts, item_in_session, session_id)
-SELECT
-    user_id,
-    ts,
-    item_in_session,
-    session_id
-FROM newer_user_events;
-
--- star/user_level_events (connection 7)
--- Keep every distinct event of a staged user that names a level, unless already kept. In key
--- order: the primary key's index then grows at its end, which at 1M events took 2.3-3.8 s
--- where the hash order of the DISTINCT took 5.4-7.1 s, and the level history reads the table
--- in that order.
-INSERT INTO user_level_events (user_id, ts, item_key, session_key, level)
-WITH staged_level_events AS (
-    SELECT DISTINCT
-        user_id,
-        ts,
-        COALESCE(item_in_session, -1) AS item_key,
-        COALESCE(session_id, -1) AS session_key,
-        level
-    FROM staging_events
-    WHERE NULLIF(user_id, '') IS NOT NULL
-      AND ts IS NOT NULL
-      AND NULLIF(level, '') IS NOT NULL
-)
-
-SELECT
-    staged_level_events.user_id,
-    staged_level_events.ts,
-    staged_level_events.item_key,
-    staged_level_events.session_key,
-    staged_level_events.level
-FROM staged_level_events
-WHERE NOT EXISTS (
-    SELECT 1
-    FROM user_level_events AS kept
-    WHERE kept.user_id = staged_level_events.user_id
-      AND kept.ts = staged_level_events.ts
-      AND kept.item_key = staged_level_events.item_key
-      AND kept.session_key = staged_level_events.session_key
-      AND kept.level = staged_level_events.level
-)
-ORDER BY
-    staged_level_events.user_id,
-    staged_level_events.ts,
-    staged_level_events.item_key,
-    staged_level_events.session_key,
-    staged_level_events.level;
-
--- star/user_level_events_analyze (connection 7)
--- Filled just above in this transaction (no automatic ANALYZE sees it); the level history
--- reads it next.
-ANALYZE user_level_events;
-
--- star/user_level_history_remove_restaged (connection 7)
--- The level history of every user staged now is rebuilt below from all their kept events.
+-- star/user_level_history_remove_touched (connection 8)
+-- The level periods of the users of this load are rebuilt below from all their kept events.
 DELETE FROM user_level_history
-WHERE user_id IN (
-    SELECT user_id
-    FROM staging_events
-    WHERE NULLIF(user_id, '') IS NOT NULL
-);
+WHERE user_id IN (SELECT user_id FROM touched_users);
 
--- star/user_level_history (connection 7)
--- The periods on a level of every user staged now, from all their kept events in ts order.
+-- star/user_level_history (connection 8)
+-- The periods on a level of every user of this load, from all their kept events in ts order.
 INSERT INTO user_level_history (user_id, level, valid_from, valid_to)
-WITH restaged_users AS (
-    SELECT DISTINCT user_id
-    FROM staging_events
-    WHERE NULLIF(user_id, '') IS NOT NULL
-),
-
-restaged_level_events AS (
+WITH level_events AS (
     SELECT
-        kept.user_id,
-        kept.ts,
-        kept.item_key,
-        kept.session_key,
-        kept.level
-    FROM user_level_events AS kept
-    INNER JOIN restaged_users
-        ON restaged_users.user_id = kept.user_id
+        user_events.user_id,
+        user_events.ts,
+        user_events.item_in_session,
+        user_events.session_id,
+        user_events.level
+    FROM user_events
+    INNER JOIN touched_users
+        ON touched_users.user_id = user_events.user_id
+    WHERE user_events.level IS NOT NULL
 ),
 
 -- Several events in one millisecond: the level at that instant is that of the last of them
 -- (by itemInSession, then sessionId, then level), the order users takes the latest event in.
 events_by_lateness AS (
     SELECT
-        restaged_level_events.*,
+        level_events.*,
         ROW_NUMBER() OVER (
             PARTITION BY user_id, ts
-            ORDER BY item_key DESC, session_key DESC, level DESC
+            ORDER BY item_in_session DESC, session_id DESC, level DESC
         ) AS lateness
-    FROM restaged_level_events
+    FROM level_events
 ),
 
 level_at_each_instant AS (
@@ -902,398 +999,75 @@ SELECT
     TIMESTAMP 'epoch' + to_ts / 1000.0 * INTERVAL '1 second' AS valid_to
 FROM periods;
 
--- star/staged_plays (connection 7)
--- The distinct plays of the current staging load, built once per transform (three statements
--- read it). A temporary table: it lives as long as the transform's session.
-CREATE TEMPORARY TABLE staged_plays AS
-WITH next_song_events AS (
-    SELECT
-        user_id,
-        session_id,
-        item_in_session,
-        COALESCE(session_id, -1) AS session_key,
-        COALESCE(item_in_session, -1) AS item_key,
-        ts,
-        song,
-        artist,
-        length,
-        NULLIF(level, '') AS level,
-        NULLIF(location, '') AS location,
-        NULLIF(user_agent, '') AS user_agent
-    FROM staging_events
-    WHERE page = 'NextSong'
-      AND NULLIF(user_id, '') IS NOT NULL
-),
-
--- A play is identified by (user_id, session_id, item_in_session): an event staged twice is
--- one play, its earliest copy (then the smallest content, so the pick never depends on load
--- order; star/earlier_copies.sql applies the same order across loads). The -1 keys let plays
--- with a missing session or item still compare equal.
-numbered_events AS (
-    SELECT
-        next_song_events.*,
-        ROW_NUMBER() OVER (
-            PARTITION BY user_id, session_key, item_key
-            ORDER BY ts, song, artist, length, level, location, user_agent
-        ) AS copy_number
-    FROM next_song_events
-)
-
-SELECT
-    TIMESTAMP 'epoch' + ts / 1000.0 * INTERVAL '1 second' AS start_time,
-    user_id,
-    session_id,
-    item_in_session,
-    session_key,
-    item_key,
-    song,
-    artist,
-    length,
-    level,
-    location,
-    user_agent
-FROM numbered_events
-WHERE copy_number = 1;
-
--- star/staged_plays_analyze (connection 7)
--- Temporary tables get no automatic statistics; the plays' joins need them to plan well.
-ANALYZE staged_plays;
-
--- star/earlier_copies (connection 7)
--- Plays loaded before that this load holds a copy of which sorts first (by the order that
--- picks one copy of a play within a load, in staged_plays). A full reload would keep that
--- copy, so the play takes its content: the same play in two objects ends the same whichever
--- object is loaded first. A tie keeps what was loaded.
-CREATE TEMPORARY TABLE earlier_copies AS
-WITH kept_copies AS (
-    SELECT
-        staged_plays.user_id,
-        staged_plays.session_key,
-        staged_plays.item_key,
-        songplay.start_time,
-        kept.song,
-        kept.artist,
-        kept.length,
-        songplay.level,
-        songplay.location,
-        songplay.user_agent,
-        0 AS is_staged
-    FROM staged_plays
-    INNER JOIN songplay
-        ON songplay.user_id = staged_plays.user_id
-       AND COALESCE(songplay.session_id, -1) = staged_plays.session_key
-       AND COALESCE(songplay.item_in_session, -1) = staged_plays.item_key
-    INNER JOIN songplay_source AS kept
-        ON kept.user_id = staged_plays.user_id
-       AND kept.session_key = staged_plays.session_key
-       AND kept.item_key = staged_plays.item_key
-),
-
-both_copies AS (
-    SELECT * FROM kept_copies
-
-    UNION ALL
-
-    SELECT
-        staged_plays.user_id,
-        staged_plays.session_key,
-        staged_plays.item_key,
-        staged_plays.start_time,
-        staged_plays.song,
-        staged_plays.artist,
-        staged_plays.length,
-        staged_plays.level,
-        staged_plays.location,
-        staged_plays.user_agent,
-        1 AS is_staged
-    FROM staged_plays
-    INNER JOIN kept_copies
-        ON kept_copies.user_id = staged_plays.user_id
-       AND kept_copies.session_key = staged_plays.session_key
-       AND kept_copies.item_key = staged_plays.item_key
-),
-
-ranked_copies AS (
-    SELECT
-        both_copies.*,
-        ROW_NUMBER() OVER (
-            PARTITION BY user_id, session_key, item_key
-            ORDER BY start_time, song, artist, length, level, location, user_agent, is_staged
-        ) AS copy_rank
-    FROM both_copies
-)
-
-SELECT
-    ranked_copies.user_id,
-    ranked_copies.session_key,
-    ranked_copies.item_key,
-    ranked_copies.start_time,
-    ranked_copies.song,
-    ranked_copies.artist,
-    ranked_copies.length,
-    ranked_copies.level,
-    ranked_copies.location,
-    ranked_copies.user_agent,
-    kept_copies.start_time AS replaced_start_time
-FROM ranked_copies
-INNER JOIN kept_copies
-    ON kept_copies.user_id = ranked_copies.user_id
-   AND kept_copies.session_key = ranked_copies.session_key
-   AND kept_copies.item_key = ranked_copies.item_key
-WHERE ranked_copies.copy_rank = 1
-  AND ranked_copies.is_staged = 1;
-
--- star/earlier_copies_analyze (connection 7)
--- Temporary tables get no automatic statistics; three statements join it next.
-ANALYZE earlier_copies;
-
--- star/songplay_source_earlier (connection 7)
--- What a play asked for follows its earliest copy (so its song match does too).
-UPDATE songplay_source
-SET song = earlier_copies.song,
-    artist = earlier_copies.artist,
-    length = earlier_copies.length
-FROM earlier_copies
-WHERE songplay_source.user_id = earlier_copies.user_id
-  AND songplay_source.session_key = earlier_copies.session_key
-  AND songplay_source.item_key = earlier_copies.item_key;
-
--- star/songplay_earlier (connection 7)
--- A play keeps its songplay_id and takes its earliest copy's time and details.
+-- star/songplay_update (connection 8)
+-- Touched plays already in songplay keep their songplay_id and take what they are now; a play
+-- that did not change is not written.
 UPDATE songplay
-SET start_time = earlier_copies.start_time,
-    level = earlier_copies.level,
-    location = earlier_copies.location,
-    user_agent = earlier_copies.user_agent
-FROM earlier_copies
-WHERE songplay.user_id = earlier_copies.user_id
-  AND COALESCE(songplay.session_id, -1) = earlier_copies.session_key
-  AND COALESCE(songplay.item_in_session, -1) = earlier_copies.item_key;
+SET start_time = touched_plays.start_time,
+    level = touched_plays.level,
+    song_id = touched_plays.song_id,
+    artist_id = touched_plays.artist_id,
+    session_id = touched_plays.session_id,
+    item_in_session = touched_plays.item_in_session,
+    location = touched_plays.location,
+    user_agent = touched_plays.user_agent
+FROM touched_plays
+WHERE songplay.songplay_id = touched_plays.songplay_id
+  -- A value differs when both are known and unequal, or exactly one is NULL.
+  AND (songplay.start_time <> touched_plays.start_time
+       OR songplay.level <> touched_plays.level
+       OR (songplay.level IS NULL) <> (touched_plays.level IS NULL)
+       OR songplay.song_id <> touched_plays.song_id
+       OR (songplay.song_id IS NULL) <> (touched_plays.song_id IS NULL)
+       OR songplay.artist_id <> touched_plays.artist_id
+       OR (songplay.artist_id IS NULL) <> (touched_plays.artist_id IS NULL)
+       OR songplay.session_id <> touched_plays.session_id
+       OR (songplay.session_id IS NULL) <> (touched_plays.session_id IS NULL)
+       OR songplay.item_in_session <> touched_plays.item_in_session
+       OR (songplay.item_in_session IS NULL) <> (touched_plays.item_in_session IS NULL)
+       OR songplay.location <> touched_plays.location
+       OR (songplay.location IS NULL) <> (touched_plays.location IS NULL)
+       OR songplay.user_agent <> touched_plays.user_agent
+       OR (songplay.user_agent IS NULL) <> (touched_plays.user_agent IS NULL));
 
--- star/songplay_source (connection 7)
--- Remember what every new play asked for, for matching now and when songs arrive later.
-INSERT INTO songplay_source (user_id, session_key, item_key, song, artist, length)
-SELECT
-    staged_plays.user_id,
-    staged_plays.session_key,
-    staged_plays.item_key,
-    staged_plays.song,
-    staged_plays.artist,
-    staged_plays.length
-FROM staged_plays
-WHERE NOT EXISTS (
-    SELECT 1
-    FROM songplay_source AS kept
-    WHERE kept.user_id = staged_plays.user_id
-      AND kept.session_key = staged_plays.session_key
-      AND kept.item_key = staged_plays.item_key
-);
-
--- star/songplay_source_analyze (connection 7)
--- Filled just above in this transaction, where no automatic ANALYZE can see it: without
--- statistics the planner expects a few dozen plays where it reads every play of the load.
-ANALYZE songplay_source;
-
--- star/play_matches_clear (connection 7)
-DELETE FROM play_matches;
-
--- star/play_matches (connection 7)
--- The best song for every play this load can affect: its new plays, the plays loaded before
--- that it stages again, and earlier plays whose title and artist name match a song staged now.
--- Until star/songplay below, songplay holds exactly the plays loaded before (songplay_source
--- gets the same plays in the same transactions).
-INSERT INTO play_matches (user_id, session_key, item_key, song_id)
-WITH affected_plays AS (
-    -- New plays ask for what staged_plays holds (star/songplay_source kept the same).
-    SELECT
-        staged_plays.user_id,
-        staged_plays.session_key,
-        staged_plays.item_key,
-        staged_plays.song,
-        staged_plays.artist,
-        staged_plays.length
-    FROM staged_plays
-    WHERE NOT EXISTS (
-        SELECT 1
-        FROM songplay
-        WHERE songplay.user_id = staged_plays.user_id
-          AND COALESCE(songplay.session_id, -1) = staged_plays.session_key
-          AND COALESCE(songplay.item_in_session, -1) = staged_plays.item_key
-    )
-
-    -- the three parts never share a play, so no UNION has to deduplicate them
-    UNION ALL
-
-    -- Plays loaded before and staged again ask for what their earliest copy asked for, as
-    -- songplay_source keeps it (star/songplay_source_earlier). None on a first load.
-    SELECT
-        songplay_source.user_id,
-        songplay_source.session_key,
-        songplay_source.item_key,
-        songplay_source.song,
-        songplay_source.artist,
-        songplay_source.length
-    FROM songplay_source
-    WHERE EXISTS (SELECT 1 FROM songplay)
-      AND EXISTS (
-        SELECT 1
-        FROM staged_plays
-        WHERE staged_plays.user_id = songplay_source.user_id
-          AND staged_plays.session_key = songplay_source.session_key
-          AND staged_plays.item_key = songplay_source.item_key
-    )
-      AND EXISTS (
-        SELECT 1
-        FROM songplay
-        WHERE songplay.user_id = songplay_source.user_id
-          AND COALESCE(songplay.session_id, -1) = songplay_source.session_key
-          AND COALESCE(songplay.item_in_session, -1) = songplay_source.item_key
-    )
-
-    UNION ALL
-
-    -- Earlier plays not staged again whose title and artist a staged song has. None on a
-    -- first load.
-    SELECT
-        songplay_source.user_id,
-        songplay_source.session_key,
-        songplay_source.item_key,
-        songplay_source.song,
-        songplay_source.artist,
-        songplay_source.length
-    FROM songplay_source
-    INNER JOIN (SELECT DISTINCT title, artist_name FROM staging_songs) AS staged_titles
-        ON staged_titles.title = songplay_source.song
-       AND staged_titles.artist_name = songplay_source.artist
-    WHERE EXISTS (SELECT 1 FROM songplay)
-      AND NOT EXISTS (
-        SELECT 1
-        FROM staged_plays
-        WHERE staged_plays.user_id = songplay_source.user_id
-          AND staged_plays.session_key = songplay_source.session_key
-          AND staged_plays.item_key = songplay_source.item_key
-    )
-),
-
--- Every kept song with the play's exact title and artist name, or one row without a song when
--- none has them. When several match, the one whose duration is closest to the played length
--- wins, then the smallest song_id.
-ranked_candidates AS (
-    SELECT
-        affected_plays.user_id,
-        affected_plays.session_key,
-        affected_plays.item_key,
-        song_records.song_id,
-        ROW_NUMBER() OVER (
-            PARTITION BY affected_plays.user_id, affected_plays.session_key, affected_plays.item_key
-            ORDER BY ABS(song_records.duration - affected_plays.length) NULLS LAST,
-                     song_records.song_id
-        ) AS closeness
-    FROM affected_plays
-    LEFT JOIN song_records
-        ON song_records.title = affected_plays.song
-       AND song_records.artist_name = affected_plays.artist
-)
-
-SELECT
-    user_id,
-    session_key,
-    item_key,
-    song_id
-FROM ranked_candidates
-WHERE closeness = 1;
-
--- star/play_matches_analyze (connection 7)
--- Filled just above in this transaction (no automatic ANALYZE sees it); the rematch and
--- songplay join it next.
-ANALYZE play_matches;
-
--- star/songplay_rematch (connection 7)
--- Plays already in songplay keep their songplay_id; only their song match follows the songs
--- known now (a song that arrives late fills the plays that referenced it). The song join sits
--- in a derived table: Redshift refuses an outer join beside the UPDATE's target.
-UPDATE songplay
-SET song_id = rematched.song_id,
-    artist_id = rematched.artist_id
-FROM (
-    SELECT
-        play_matches.user_id,
-        play_matches.session_key,
-        play_matches.item_key,
-        play_matches.song_id,
-        song.artist_id
-    FROM play_matches
-    LEFT JOIN song
-        ON song.song_id = play_matches.song_id
-) AS rematched
-WHERE songplay.user_id = rematched.user_id
-  AND COALESCE(songplay.session_id, -1) = rematched.session_key
-  AND COALESCE(songplay.item_in_session, -1) = rematched.item_key
-  AND (COALESCE(songplay.song_id, '') <> COALESCE(rematched.song_id, '')
-       OR COALESCE(songplay.artist_id, '') <> COALESCE(rematched.artist_id, ''));
-
--- star/songplay (connection 7)
--- Only plays not loaded before: a rerun adds nothing and keeps every songplay_id.
+-- star/songplay (connection 8)
+-- Touched plays not in songplay yet, numbered in time order (then by play key).
 INSERT INTO songplay (
     start_time, user_id, level, song_id, artist_id,
     session_id, item_in_session, location, user_agent
 )
-WITH new_plays AS (
-    SELECT staged_plays.*
-    FROM staged_plays
-    WHERE NOT EXISTS (
-        SELECT 1
-        FROM songplay
-        WHERE songplay.user_id = staged_plays.user_id
-          AND COALESCE(songplay.session_id, -1) = staged_plays.session_key
-          AND COALESCE(songplay.item_in_session, -1) = staged_plays.item_key
-    )
-)
-
 SELECT
-    new_plays.start_time,
-    new_plays.user_id,
-    new_plays.level,
-    play_matches.song_id,
-    song.artist_id,
-    new_plays.session_id,
-    new_plays.item_in_session,
-    new_plays.location,
-    new_plays.user_agent
-FROM new_plays
-LEFT JOIN play_matches
-    ON play_matches.user_id = new_plays.user_id
-   AND play_matches.session_key = new_plays.session_key
-   AND play_matches.item_key = new_plays.item_key
-LEFT JOIN song
-    ON song.song_id = play_matches.song_id
-ORDER BY new_plays.start_time, new_plays.user_id, new_plays.session_key, new_plays.item_key;
+    start_time,
+    user_id,
+    level,
+    song_id,
+    artist_id,
+    session_id,
+    item_in_session,
+    location,
+    user_agent
+FROM touched_plays
+WHERE songplay_id IS NULL
+ORDER BY start_time, user_id, session_id, item_in_session;
 
--- star/songplay_analyze (connection 7)
--- Filled just now and read by star/time: without statistics, a first load's planner expected
--- 200 distinct start times and spilled its hash aggregate to disk (2.6 s where reading the
--- start_time index in order takes 1.5 s at 1M events).
-ANALYZE songplay;
-
--- star/time_remove_unused (connection 7)
--- time holds one row per start_time of songplay: a time a play left for an earlier copy goes
--- when no other play has it.
+-- star/time_remove_unused (connection 8)
+-- time holds one row per songplay.start_time: a time a touched play moved away from goes when
+-- no play has it any more.
 DELETE FROM time
-WHERE start_time IN (SELECT replaced_start_time FROM earlier_copies)
+WHERE start_time IN (
+    SELECT kept_start_time
+    FROM touched_plays
+    WHERE kept_start_time <> start_time
+)
   AND NOT EXISTS (SELECT 1 FROM songplay WHERE songplay.start_time = time.start_time);
 
--- star/time (connection 7)
+-- star/time (connection 8)
 INSERT INTO time (start_time, hour, day, week, month, year, weekday)
-WITH play_times AS (
-    SELECT DISTINCT start_time
-    FROM songplay
-),
-
-new_play_times AS (
-    SELECT play_times.start_time
-    FROM play_times
+WITH new_times AS (
+    SELECT DISTINCT touched_plays.start_time
+    FROM touched_plays
     WHERE NOT EXISTS (
-        SELECT 1 FROM time WHERE time.start_time = play_times.start_time
+        SELECT 1 FROM time WHERE time.start_time = touched_plays.start_time
     )
 )
 
@@ -1307,36 +1081,36 @@ SELECT
     CAST(EXTRACT(MONTH FROM start_time) AS SMALLINT) AS month,
     CAST(EXTRACT(YEAR FROM start_time) AS SMALLINT) AS year,
     CAST(EXTRACT(DOW FROM start_time) AS SMALLINT) AS weekday
-FROM new_play_times;
+FROM new_times;
 
--- ledger/forget_objects (connection 7; parameters: 5 values)
+-- ledger/forget_objects (connection 8; parameters: 5 values)
 -- Objects loaded again (changed since their last load) replace their ledger rows.
 DELETE FROM load_ledger WHERE source_key IN %s;
 
--- ledger/record_objects (connection 7; parameters: 5 rows)
+-- ledger/record_objects (connection 8; parameters: 5 rows)
 INSERT INTO load_ledger (source_key, etag, size, rows, run_id, loaded_at) VALUES %s;
 
--- staging/analyze (connection 7)
+-- staging/analyze (connection 8)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE songplay;
 
--- staging/analyze (connection 7)
+-- staging/analyze (connection 8)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE users;
 
--- staging/analyze (connection 7)
+-- staging/analyze (connection 8)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE song;
 
--- staging/analyze (connection 7)
+-- staging/analyze (connection 8)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE artist;
 
--- staging/analyze (connection 7)
+-- staging/analyze (connection 8)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE time;
 
--- staging/analyze (connection 7)
+-- staging/analyze (connection 8)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
 ANALYZE user_level_history;
 
@@ -1346,19 +1120,19 @@ ANALYZE user_level_history;
 
 -- ---- end of the work beside it ----
 
-COMMIT; -- connection 7
+COMMIT; -- connection 8
 
 -- check warehouse: the Great Expectations checkpoint 'warehouse', 48 expectations on songplay, users, song, artist, time, user_level_history (read-only queries GX generates; not run on a dry run)
 
 -- ---- beside the transaction above, on another thread ----
 
--- session/search_path (connection 8)
+-- session/search_path (connection 9)
 -- Every connection first names the schema that holds the pipeline's tables.
 SET search_path TO "public";
 
-COMMIT; -- connection 8
+COMMIT; -- connection 9
 
--- analytics/time_range (connection 8)
+-- analytics/time_range (connection 9)
 -- The time the plays cover: first and last play, and the days with at least one play.
 SELECT
     MIN(start_time) AS first_play_at,
@@ -1366,7 +1140,7 @@ SELECT
     COUNT(DISTINCT CAST(start_time AS DATE)) AS days_with_plays
 FROM songplay;
 
--- analytics/plays_by_hour (connection 8)
+-- analytics/plays_by_hour (connection 9)
 -- Plays per hour of the day (UTC); hours without plays are absent.
 SELECT
     time.hour,
@@ -1377,7 +1151,7 @@ INNER JOIN time
 GROUP BY time.hour
 ORDER BY time.hour;
 
--- analytics/plays_by_weekday (connection 8)
+-- analytics/plays_by_weekday (connection 9)
 -- Plays per day of the week (0 = Sunday, UTC); weekdays without plays are absent.
 SELECT
     time.weekday,
@@ -1388,7 +1162,7 @@ INNER JOIN time
 GROUP BY time.weekday
 ORDER BY time.weekday;
 
--- analytics/plays_per_day (connection 8)
+-- analytics/plays_per_day (connection 9)
 -- Plays per calendar day (UTC); days without plays are absent.
 WITH play_dates AS (
     SELECT CAST(start_time AS DATE) AS play_date
@@ -1402,7 +1176,7 @@ FROM play_dates
 GROUP BY play_date
 ORDER BY play_date;
 
--- analytics/top_songs (connection 8)
+-- analytics/top_songs (connection 9)
 -- The ten songs played most (plays matched to a song); ties by title, then song_id.
 WITH plays_per_song AS (
     SELECT
@@ -1426,7 +1200,7 @@ LEFT JOIN artist
 ORDER BY plays_per_song.plays DESC, song.title, song.song_id
 LIMIT 10;
 
--- analytics/top_artists (connection 8)
+-- analytics/top_artists (connection 9)
 -- The ten artists played most (plays matched to a song); ties by name, then artist_id.
 WITH plays_per_artist AS (
     SELECT
@@ -1447,7 +1221,7 @@ INNER JOIN artist
 ORDER BY plays_per_artist.plays DESC, artist.name, artist.artist_id
 LIMIT 10;
 
--- analytics/free_vs_paid (connection 8)
+-- analytics/free_vs_paid (connection 9)
 -- Free and paid: users by their current level (users.level), plays by the level the user had
 -- when playing (songplay.level), and each level's share of all plays. A missing level counts
 -- as 'unknown', so that the shares add up to 1.
@@ -1493,7 +1267,7 @@ SELECT
 FROM level_figures
 ORDER BY level;
 
--- analytics/level_changes_per_day (connection 8)
+-- analytics/level_changes_per_day (connection 9)
 -- Upgrades (free to paid) and downgrades (paid to free) per day (UTC), from the periods of
 -- user_level_history: a user's first period is no change. Days without a change are absent.
 WITH periods AS (
@@ -1522,7 +1296,7 @@ FROM changes
 GROUP BY change_date
 ORDER BY change_date;
 
--- analytics/sessions_per_user (connection 8)
+-- analytics/sessions_per_user (connection 9)
 -- How many sessions users play in: users per bucket of sessions (1, 2-3, 4-7, ... 256+). A
 -- session is a user's session_id with at least one play.
 WITH sessions_of_users AS (
@@ -1558,7 +1332,7 @@ FROM bucketed_users
 GROUP BY from_sessions
 ORDER BY from_sessions;
 
--- analytics/songs_per_session (connection 8)
+-- analytics/songs_per_session (connection 9)
 -- How many songs a session holds: sessions per bucket of plays (1, 2-3, 4-7, ... 256+). A
 -- session is a user's session_id with at least one play.
 WITH plays_of_sessions AS (
@@ -1595,7 +1369,7 @@ FROM bucketed_sessions
 GROUP BY from_plays
 ORDER BY from_plays;
 
--- analytics/plays_by_location (connection 8)
+-- analytics/plays_by_location (connection 9)
 -- The ten locations with the most plays (the location the event gave); plays without one
 -- count as one more location, NULL. Ties by name.
 SELECT
@@ -1606,7 +1380,7 @@ GROUP BY location
 ORDER BY plays DESC, location NULLS LAST
 LIMIT 10;
 
--- analytics/matched_share (connection 8)
+-- analytics/matched_share (connection 9)
 -- How many plays were matched to a song, of all plays, and their share.
 WITH play_counts AS (
     SELECT
@@ -1621,68 +1395,51 @@ SELECT
     CAST(matched_plays AS DOUBLE PRECISION) / NULLIF(plays, 0) AS share_matched
 FROM play_counts;
 
--- analytics/top_unmatched_titles (connection 8)
+-- analytics/top_unmatched_titles (connection 9)
 -- The ten titles played most that match no song, with the artist the event named: what the
--- song catalogue lacks. songplay_source keeps what each play asked for.
+-- song catalogue lacks. A play asked for what its earliest copy in user_events names (the copy
+-- star/touched_plays takes, in the same order).
 WITH unmatched_plays AS (
     SELECT
-        songplay_source.song AS title,
-        songplay_source.artist AS artist_name
+        user_id,
+        COALESCE(session_id, -1) AS session_key,
+        COALESCE(item_in_session, -1) AS item_key
     FROM songplay
-    INNER JOIN songplay_source
-        ON songplay_source.user_id = songplay.user_id
-       AND songplay_source.session_key = COALESCE(songplay.session_id, -1)
-       AND songplay_source.item_key = COALESCE(songplay.item_in_session, -1)
-    WHERE songplay.song_id IS NULL
+    WHERE song_id IS NULL
+),
+
+copies_by_age AS (
+    SELECT
+        user_events.song AS title,
+        user_events.artist AS artist_name,
+        ROW_NUMBER() OVER (
+            PARTITION BY unmatched_plays.user_id, unmatched_plays.session_key,
+                         unmatched_plays.item_key
+            ORDER BY user_events.ts, user_events.song, user_events.artist, user_events.length,
+                     user_events.level, user_events.location, user_events.user_agent,
+                     user_events.session_id, user_events.item_in_session
+        ) AS age
+    FROM user_events
+    INNER JOIN unmatched_plays
+        ON unmatched_plays.user_id = user_events.user_id
+       AND unmatched_plays.session_key = COALESCE(user_events.session_id, -1)
+       AND unmatched_plays.item_key = COALESCE(user_events.item_in_session, -1)
+    WHERE user_events.is_play
 )
 
 SELECT
     title,
     artist_name,
     COUNT(*) AS plays
-FROM unmatched_plays
+FROM copies_by_age
+WHERE age = 1
 GROUP BY title, artist_name
 ORDER BY plays DESC, title NULLS LAST, artist_name NULLS LAST
 LIMIT 10;
 
-COMMIT; -- connection 8
+COMMIT; -- connection 9
 
 -- ---- end of the work beside it ----
-
--- session/search_path (connection 9)
--- Every connection first names the schema that holds the pipeline's tables.
-SET search_path TO "public";
-
-COMMIT; -- connection 9
-
--- report/row_count (connection 9)
-SELECT COUNT(*) FROM "staging_events";
-
--- report/row_count (connection 9)
-SELECT COUNT(*) FROM "staging_songs";
-
--- report/row_count (connection 9)
-SELECT COUNT(*) FROM "songplay";
-
--- report/row_count (connection 9)
-SELECT COUNT(*) FROM "users";
-
--- report/row_count (connection 9)
-SELECT COUNT(*) FROM "song";
-
--- report/row_count (connection 9)
-SELECT COUNT(*) FROM "artist";
-
--- report/row_count (connection 9)
-SELECT COUNT(*) FROM "time";
-
--- report/row_count (connection 9)
-SELECT COUNT(*) FROM "user_level_history";
-
--- report/row_count (connection 9)
-SELECT COUNT(*) FROM "load_errors";
-
-COMMIT; -- connection 9
 
 -- session/search_path (connection 10)
 -- Every connection first names the schema that holds the pipeline's tables.
@@ -1690,7 +1447,42 @@ SET search_path TO "public";
 
 COMMIT; -- connection 10
 
--- analytics/matched_share (connection 10)
+-- report/row_count (connection 10)
+SELECT COUNT(*) FROM "staging_events";
+
+-- report/row_count (connection 10)
+SELECT COUNT(*) FROM "staging_songs";
+
+-- report/row_count (connection 10)
+SELECT COUNT(*) FROM "songplay";
+
+-- report/row_count (connection 10)
+SELECT COUNT(*) FROM "users";
+
+-- report/row_count (connection 10)
+SELECT COUNT(*) FROM "song";
+
+-- report/row_count (connection 10)
+SELECT COUNT(*) FROM "artist";
+
+-- report/row_count (connection 10)
+SELECT COUNT(*) FROM "time";
+
+-- report/row_count (connection 10)
+SELECT COUNT(*) FROM "user_level_history";
+
+-- report/row_count (connection 10)
+SELECT COUNT(*) FROM "load_errors";
+
+COMMIT; -- connection 10
+
+-- session/search_path (connection 11)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 11
+
+-- analytics/matched_share (connection 11)
 -- How many plays were matched to a song, of all plays, and their share.
 WITH play_counts AS (
     SELECT
@@ -1705,7 +1497,7 @@ SELECT
     CAST(matched_plays AS DOUBLE PRECISION) / NULLIF(plays, 0) AS share_matched
 FROM play_counts;
 
-COMMIT; -- connection 10
+COMMIT; -- connection 11
 
 -- report: the page is rendered but not saved to .sparkify/report/index.html on a dry run
 
