@@ -40,7 +40,7 @@ class SuiteFile:
         return cls(table, tuple(entries), path)
 
     def build(self, schema: str) -> list:
-        """The expectations as GX objects, with `{schema}` filled into their SQL."""
+        """The expectations as GX objects, with `{schema}` and `{batch}` filled into their SQL."""
         from great_expectations.expectations.expectation_configuration import (
             ExpectationConfiguration,
         )
@@ -49,7 +49,7 @@ class SuiteFile:
 
         built = []
         for number, entry in enumerate(self.expectations, start=1):
-            entry = {**entry, "kwargs": _fill_schema(entry.get("kwargs", {}), schema)}
+            entry = {**entry, "kwargs": _fill_names(entry.get("kwargs", {}), schema, self.table)}
             try:  # fail on a typo now: GX's own suite loader would only log and skip it
                 built.append(ExpectationConfiguration(**entry).to_domain_obj())
             except Exception as exc:
@@ -102,13 +102,22 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
-def _fill_schema(value: Any, schema: str) -> Any:
-    """`{schema}` in SQL names the warehouse schema; `{batch}` is left for GX to fill."""
+def _fill_names(value: Any, schema: str, table: str) -> Any:
+    """`{schema}` in SQL names the warehouse schema and `{batch}` the suite's table.
+
+    GX would fill `{batch}` with a subquery of the whole table, aliased, or not when the query
+    has a JOIN, and PostgreSQL before 16 refuses a subquery without an alias ("subquery in FROM
+    must have an alias"). Every batch here is a whole table, so its name stands for it. The
+    placeholder stays in a comment: GX prints a warning for a query without it.
+    """
     if isinstance(value, str):
-        return value.replace("{schema}", schema)
+        filled = value.replace("{schema}", schema)
+        if "{batch}" in filled:
+            filled = "/* {batch} */\n" + filled.replace("{batch}", f"{schema}.{table}")
+        return filled
     if isinstance(value, dict):
-        return {key: _fill_schema(item, schema) for key, item in value.items()}
+        return {key: _fill_names(item, schema, table) for key, item in value.items()}
     if isinstance(value, list):
-        return [_fill_schema(item, schema) for item in value]
+        return [_fill_names(item, schema, table) for item in value]
     return value
 
