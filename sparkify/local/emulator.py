@@ -17,6 +17,7 @@ from pathlib import Path
 import boto3
 
 from sparkify.errors import SourceError
+from sparkify.local.lifeline import Lifeline
 from sparkify.paths import PROJECT_ROOT
 
 EMULATOR_BUCKET = "sparkify-local"
@@ -39,12 +40,14 @@ def emulator_session() -> boto3.session.Session:
 
 class S3Emulator:
     """moto's S3 server (sparkify.local.s3_server) in its own process on a free loopback port; a
-    context manager."""
+    context manager. The process ends with the one that started it, however that one ends
+    (sparkify/local/lifeline.py)."""
 
     def __init__(self, port: int | None = None, startup_timeout: float = 30.0) -> None:
         self.port = port or free_port()
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen | None = None
+        self._lifeline = Lifeline()
 
     @property
     def endpoint_url(self) -> str:
@@ -59,7 +62,7 @@ class S3Emulator:
         return [sys.executable, "-m", "sparkify.local.s3_server", "--port", str(self.port)]
 
     def start(self) -> "S3Emulator":
-        self._process = subprocess.Popen(
+        self._process = self._lifeline.popen(
             self.command(),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "MOTO_ALLOW_NONEXISTENT_REGION": "true",
@@ -69,6 +72,7 @@ class S3Emulator:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
+                self._lifeline.close()
                 raise SourceError(f"the S3 emulator exited at start (code {self._process.returncode})")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
@@ -85,6 +89,7 @@ class S3Emulator:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+        self._lifeline.close()
         self._process = None
 
     def __enter__(self) -> "S3Emulator":

@@ -40,6 +40,7 @@ from a2wsgi import WSGIMiddleware
 from moto.moto_server.werkzeug_app import create_backend_app
 
 from sparkify.local.emulator import SEED_PATH, files_below
+from sparkify.local.lifeline import end_with_parent
 
 ID_LETTERS = string.ascii_letters + string.digits
 REQUEST_THREADS = 16  # moto's S3 handlers are synchronous; a2wsgi runs them on this many threads
@@ -227,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
+    end_with_parent()
     app = SeedRoute(WSGIMiddleware(create_backend_app("s3"), workers=REQUEST_THREADS))
     uvicorn.run(app, host=args.host, port=args.port, http="httptools", log_level="warning",
                 access_log=False, timeout_graceful_shutdown=1)
