@@ -109,7 +109,7 @@ def test_a_numeric_user_id_names_the_same_user_however_it_is_written(tmp_path, w
 
 
 def test_a_key_given_twice_keeps_its_last_value(tmp_path, warehouse_url):
-    """Rule: the last value of a repeated key wins (orjson, msgspec and most JSON readers)."""
+    """Rule: the last value of a repeated key wins (orjson, the compiled parser and most JSON readers)."""
     line = orjson.dumps(event(userId="1"))[:-1] + b', "userId": "2"}'
     write_dataset(tmp_path, {"2018-11-01": [line]}, SONGS)
 
