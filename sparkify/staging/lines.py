@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import orjson
 
+from sparkify.staging.limits import MAX_RECORD_BYTES, too_deep, too_large
 from sparkify.staging.mappers import RowMapper
 from sparkify.staging.values import BadRecord
 
@@ -105,12 +106,16 @@ def records_at(lines: list[bytes], index: int, source: str, mapper: RowMapper,
                found: _Records) -> int:
     """Add to `found` the rows and errors of the record(s) that start at `lines[index]` (line
     `index + 1`), and return how many lines they take. As Redshift's COPY reads JSON, a line may
-    hold several objects and an object may span lines (up to MAX_OBJECT_BYTES, within the
-    lines given)."""
+    hold several objects and an object may span lines (within the lines given). A record
+    larger or deeper than sparkify/staging/limits.py allows is malformed, before any parse."""
     line = lines[index].rstrip(b"\r")
     if not line.strip():
         return 1
     number = 1 + index
+    limit = too_large(line) or too_deep(line)
+    if limit is not None:
+        found.errors.append(LoadError(source, number, limit, _raw(line)))
+        return 1
     try:
         record = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
@@ -130,7 +135,6 @@ def records_at(lines: list[bytes], index: int, source: str, mapper: RowMapper,
     return used
 
 
-MAX_OBJECT_BYTES = 4 << 20  # Redshift's limit for one JSON object
 _DECODER = json.JSONDecoder()
 
 
@@ -151,15 +155,19 @@ def _values_on_one_line(line: bytes) -> list | None:
 
 def _object_spanning_lines(lines: list[bytes], index: int) -> tuple[list | None, int]:
     """([value], lines used) when `lines[index]` starts one JSON value that ends on a later
-    line (a pretty-printed object), else (None, 1). Tried only at lines that could close it."""
+    line (a pretty-printed object, within the size and depth limits), else (None, 1). Tried
+    only at lines that could close it."""
     size = len(lines[index])
     for end in range(index + 1, len(lines)):
         size += len(lines[end]) + 1
-        if size > MAX_OBJECT_BYTES:
+        if size > MAX_RECORD_BYTES:
             break
         if lines[end].rstrip().endswith((b"}", b"]")):
+            text = b"\n".join(lines[index:end + 1])
+            if too_deep(text) is not None:
+                break
             try:
-                return [orjson.loads(b"\n".join(lines[index:end + 1]))], end + 1 - index
+                return [orjson.loads(text)], end + 1 - index
             except orjson.JSONDecodeError:
                 continue
     return None, 1

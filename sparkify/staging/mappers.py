@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sparkify.staging.jsonpaths import _extract
+from sparkify.staging.limits import MAX_RECORD_BYTES
 from sparkify.staging.native import NativeParser
 from sparkify.staging.rules import ColumnRule, column_rules
 from sparkify.staging.schema import FLOAT, STAGING_EVENTS, STAGING_SONGS, TEXT, StagingTable
@@ -43,7 +44,7 @@ class RowMapper:
         self.table = table
         self.fields = tuple(fields)
         self.copy_line = _compile_line(self.fields, prepare=self._prepare)
-        self.native = NativeParser.for_fields(self.fields)
+        self.native = NativeParser.for_fields(self.fields, MAX_RECORD_BYTES)
         self._mapped = frozenset(self._fold(f.source if isinstance(f.source, str) else f.source[0])
                                  for f in self.fields
                                  if isinstance(f.source, str) or isinstance(f.source[0], str))

@@ -12,7 +12,6 @@ SPARKIFY_NATIVE=off in the environment, the reference parses every line, with th
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 from sparkify.staging.rules import number_bounds
@@ -36,8 +35,7 @@ class NativeParser:
         self._module, self._plan, self._max_line_bytes = module, plan, max_line_bytes
 
     @classmethod
-    def for_fields(cls, fields: tuple, max_line_bytes: int = sys.maxsize,
-                   module: Any = NATIVE) -> NativeParser | None:
+    def for_fields(cls, fields: tuple, max_line_bytes: int, module: Any = NATIVE) -> NativeParser | None:
         """For fields read each from a top-level key of its own; else None (the reference alone)."""
         plan = _parse_plan(fields) if module is not None else None
         return cls(module, plan, max_line_bytes) if plan is not None else None
