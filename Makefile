@@ -5,12 +5,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: setup run test bench bench-gets notify-setup lint lock clean
+.PHONY: setup run test test-reference bench bench-gets notify-setup lint lock clean
 
 setup: $(STAMP)
 
 # Installs the versions in constraints.txt, those the tests last passed with.
-$(STAMP): pyproject.toml constraints.txt setup.py $(wildcard sparkify/staging/copytext/*)
+$(STAMP): pyproject.toml constraints.txt setup.py $(wildcard sparkify/staging/native/*.c sparkify/staging/native/*.h)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
@@ -28,8 +28,17 @@ lock:  ## re-resolve the newest versions pyproject.toml allows into constraints.
 run: setup  ## the ELT on the embedded default (local S3 emulator + embedded PostgreSQL)
 	$(PY) flows/main.py $(ARGS)
 
-test: setup  ## the whole test suite
+# The staging tests again with the compiled parser off (SPARKIFY_NATIVE=off): the reference
+# parses every line, as on an install without a C compiler (README, "How it works").
+STAGING_TESTS := tests/test_records.py tests/test_bench_smoke.py tests/test_native_rows.py \
+	tests/test_oddities.py tests/test_compressed.py
+
+test: setup  ## the whole test suite, then (without ARGS) the staging tests without the compiled parser
 	$(PY) -m pytest $(ARGS)
+	@if [ -z "$(ARGS)" ]; then $(MAKE) --no-print-directory test-reference; fi
+
+test-reference: setup  ## the staging tests with the compiled parser off
+	SPARKIFY_NATIVE=off $(PY) -m pytest -k "not runs_at_a_tiny_scale" $(STAGING_TESTS)
 
 bench: setup  ## the performance benchmark (not a test)
 	$(PY) benchmarks/run.py $(ARGS)

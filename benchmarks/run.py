@@ -264,8 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     from sparkify.staging.native import NATIVE
 
     results["compiled_staging"] = NATIVE is not None
-    print("staging rows built by " + ("the compiled parser (sparkify.staging._copyrows)" if NATIVE
-                                      else "Python only: sparkify.staging._copyrows was not built"))
+    print("staging rows built by " + ("the compiled parser (sparkify.staging._native)" if NATIVE
+                                      else "the reference alone: sparkify.staging._native is not "
+                                           "built, or SPARKIFY_NATIVE=off"))
     datasets = {events: dataset(events) for events in scales}
     with prefect_test_harness(server_startup_timeout=120), \
             EmbeddedPostgres(data_dir=OUT_DIR / "pgdata", database="postgres") as server:

@@ -45,11 +45,13 @@ def seed_emulator(runtime: Runtime) -> int:
     missing = [name for name in ("log_data", "song_data") if not (root / name).is_dir()]
     if missing:
         raise SourceError(f"--data {root} has no {' or '.join(missing)}/ directory")
-    count, default_jsonpaths = seed(runtime.s3_endpoint, root)
-    if default_jsonpaths:
+    seeded = seed(runtime.s3_endpoint, root)
+    if seeded.default_jsonpaths:
         get_run_logger().info("%s has no log_json_path.json: using the project's default", root)
-    get_run_logger().info("seeded the S3 emulator with %d files from %s", count, root)
-    return count
+    if seeded.not_followed:
+        get_run_logger().warning("--data %s: not followed: %s", root, "; ".join(seeded.not_followed))
+    get_run_logger().info("seeded the S3 emulator with %d files from %s", seeded.files, root)
+    return seeded.files
 
 
 @io_task

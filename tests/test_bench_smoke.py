@@ -1,5 +1,6 @@
-"""The benchmark script runs at a tiny scale, and the fast staging paths give exactly the rows
-and errors of the reference parser: in chunks, in worker processes, or one line at a time."""
+"""The benchmark script runs at a tiny scale, and the fast staging path (the compiled parser,
+the reference for the lines it gives back) gives exactly the rows, errors and unmapped keys of
+the reference parser: in chunks of any size, and through the loader's read-ahead thread."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import orjson
 import pytest
 
 from sparkify.staging import loader
-from sparkify.staging.lines import BOM, copy_chunk, copy_lines, line_chunks, python_chunk
+from sparkify.staging.lines import BOM, copy_chunk, copy_lines, line_chunks, reference_chunk
 from sparkify.staging.schema import DEFAULT_JSONPATHS, STAGING_EVENTS
 from sparkify.staging.mappers import SongsMapper, events_mapper
 from sparkify.staging.jsonpaths import load_jsonpaths
@@ -26,7 +27,7 @@ NESTED = events_mapper(load_jsonpaths(
 ODD_VALUES = [None, "", "x", "a\\b", "t\tab", "n\nl", "c\rr", "nul\x00", "\x7f", "\u00e9", "\\N",
               0, -1, 2**31 - 1, 2**31, -2**31 - 1, 2**63, 1.5, 1.0, -0.0, 1e300, 1541105830796.0,
               "12", " 7 ", "+3", "1.5", "abc", True, False, [1, "a\\"], {"k": "v\t"}, "Mozilla\\/5.0",
-              # the edges of the staging rules, which msgspec checks on the fast path
+              # the edges of the staging rules, which the compiled parser checks too
               946684800000, 946684799999, 4102444800000, 4102444800001, 4102444800000.0, "free",
               "paid", "M", "F", "x" * 64, "x" * 65, "\u00e9" * 64, "\u20ac" * 85, "\u20ac" * 86,
               "x" * 256, "x" * 257, "\U0001f600" * 64, "\U0001f600" * 65]
@@ -65,20 +66,32 @@ def _in_chunks(body: bytes, mapper, size: int, parse=copy_chunk) -> tuple[bytes,
     return b"".join(p.data for p in pieces), [e for p in pieces for e in p.errors]
 
 
+def _unmapped_in_chunks(body: bytes, mapper, size: int, parse=copy_chunk) -> dict[str, int]:
+    seen: dict[str, int] = {}
+    lines_before = 0
+    for chunk in line_chunks(body, size):
+        piece = parse(chunk, "s3://b/k.json", mapper).shifted(lines_before)
+        for key, line in piece.unmapped_keys:
+            seen.setdefault(key, line)
+        lines_before += piece.line_breaks
+    return seen
+
+
 @pytest.mark.parametrize("mapper", [EVENTS, NESTED, SongsMapper()], ids=["events", "nested", "songs"])
 def test_chunks_give_the_reference_rows_and_errors(mapper):
     rng = random.Random(7)
     for _ in range(300):
         body = _odd_body(rng)
         expected = _reference(body, mapper)
+        unmapped = _unmapped_in_chunks(body, mapper, 1 << 20, reference_chunk)
         for size in (1, 64, 1 << 20):
             assert _in_chunks(body, mapper, size) == expected, body
+            assert _unmapped_in_chunks(body, mapper, size) == unmapped, body
 
 
-def test_typed_decoding_gives_the_reference_rows_and_errors():
-    """Lines with only the event keys take msgspec's typed path; values of another type,
+def test_plain_lines_among_odd_ones_give_the_reference_rows_and_errors():
+    """Lines with only the event keys are the compiled parser's; values of another type,
     escapes, NULLs and bad lines among them must change nothing."""
-    assert EVENTS.typed is not None
     rng = random.Random(3)
     keys = list(event().keys())
     typical = [event(song="A", artist="X", length=200.5, userId=str(i)) for i in range(5)]
@@ -92,8 +105,7 @@ def test_typed_decoding_gives_the_reference_rows_and_errors():
         body = b"\n".join(lines)
         expected = _reference(body, EVENTS)
         for size in (1, 1 << 20):
-            for parse in (copy_chunk, python_chunk):  # the compiled parser first, or not at all
-                assert _in_chunks(body, EVENTS, size, parse) == expected, body
+            assert _in_chunks(body, EVENTS, size) == expected, body
 
 
 class _FilesStore:
@@ -107,36 +119,39 @@ class _FilesStore:
         yield self.bodies[key]
 
 
-def _small_chunks(monkeypatch, workers: int) -> None:
-    monkeypatch.setattr(loader, "PARSE_WORKERS", workers)
-    monkeypatch.setattr(loader, "PARALLEL_MIN_BYTES", 1)
+def _small_chunks(monkeypatch) -> None:
     monkeypatch.setattr(loader, "PARSE_CHUNK_BYTES", 300)
 
 
-def _stage_stream(bodies: dict[str, bytes], workers: int, monkeypatch) -> tuple:
-    _small_chunks(monkeypatch, workers)
-    objects = [SourceObject("b", key, "etag", len(body)) for key, body in bodies.items()]
-    errors: list = []
-    rows_by_key: dict[str, int] = {}
-    data = b"".join(loader.copy_text(_FilesStore(bodies), objects, EVENTS, errors.append,
-                                     lambda obj, rows: rows_by_key.__setitem__(obj.key, rows)))
-    return data, errors, sum(rows_by_key.values()), rows_by_key
-
-
-def test_worker_processes_give_the_serial_rows_and_errors_in_order(monkeypatch):
+def test_the_loader_gives_the_reference_rows_errors_and_keys_in_order(monkeypatch):
+    """Through the read-ahead thread (with the compiled parser) and in small chunks."""
+    _small_chunks(monkeypatch)
     rng = random.Random(11)
     good = b"\n".join(orjson.dumps(event(userId=str(i), itemInSession=i)) for i in range(200))
     bodies = {f"log_data/{i:02d}.json": (good if i % 3 == 0 else _odd_body(rng)) for i in range(12)}
-    serial = _stage_stream(bodies, 0, monkeypatch)
-    parallel = _stage_stream(bodies, 2, monkeypatch)
-    assert parallel == serial
-    assert serial[2] > 200 and serial[1]  # rows and errors were both exercised
+    objects = [SourceObject("b", key, "etag", len(body)) for key, body in bodies.items()]
+    errors: list = []
+    rows_by_key: dict[str, int] = {}
+    unmapped: dict[str, str] = {}
+    data = b"".join(loader.copy_text(_FilesStore(bodies), objects, EVENTS, errors.append,
+                                     lambda obj, rows: rows_by_key.__setitem__(obj.key, rows),
+                                     unmapped.setdefault))
+    expected_errors, expected_rows, expected_unmapped = [], [], {}
+    for key, body in bodies.items():
+        piece = reference_chunk(body.removeprefix(BOM), f"s3://b/{key}", EVENTS)
+        expected_rows.append(piece.data)
+        expected_errors += piece.errors
+        assert rows_by_key[key] == piece.rows
+        for name, line in piece.unmapped_keys:
+            expected_unmapped.setdefault(name, f"s3://b/{key} line {line}")
+    assert (data, errors, unmapped) == (b"".join(expected_rows), expected_errors, expected_unmapped)
+    assert sum(rows_by_key.values()) > 200 and errors and unmapped  # all three exercised
 
 
-def test_a_fatal_error_stops_the_workers_and_names_file_and_line(monkeypatch):
+def test_a_fatal_error_stops_the_parse_and_names_file_and_line(monkeypatch):
     from sparkify.errors import MalformedRecordError
 
-    _small_chunks(monkeypatch, 2)
+    _small_chunks(monkeypatch)
     good = b"\n".join(orjson.dumps(event(itemInSession=i)) for i in range(50))
     bodies = {"a.json": good, "b.json": good + b"\n{oops\n" + good}
     objects = [SourceObject("b", key, "etag", len(body)) for key, body in bodies.items()]
@@ -189,7 +204,7 @@ def _with_extra_key(key: bytes, value: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("body", [
-    _with_extra_key(b"\\u0001", b"1"),  # keys msgspec cannot name a struct field
+    _with_extra_key(b"\\u0001", b"1"),  # escaped keys: the compiled parser gives them back
     _with_extra_key(b'a\\"b', b"1") + b"\n" + _with_extra_key(b'a\\"b', b"2"),
     _with_extra_key(b"\\t", b"1"),
     _with_extra_key(b"x", b'"\x82"'),  # an unmapped key's value: invalid UTF-8
@@ -203,6 +218,4 @@ def _with_extra_key(key: bytes, value: bytes) -> bytes:
 def test_a_key_no_column_maps_is_checked_as_the_reference_checks_it(body):
     """Its value is valid JSON or the line is an error, whatever the key; no path may crash on
     a key or skip a value orjson refuses (found by a differential fuzz of the chunk paths)."""
-    expected = _reference(body, EVENTS)
-    for parse in (copy_chunk, python_chunk):
-        assert _in_chunks(body, EVENTS, 1 << 20, parse) == expected
+    assert _in_chunks(body, EVENTS, 1 << 20) == _reference(body, EVENTS)

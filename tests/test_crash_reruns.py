@@ -114,7 +114,7 @@ def test_s3_emulator_killed_mid_load_then_rerun_converges(data, clean, warehouse
             try:
                 if "sparkify.local.s3_server" in child.cmdline():
                     found.add(child.pid)
-            except psutil.Error:  # a parse worker that has just ended
+            except psutil.Error:  # a process that has just ended
                 pass
         return found
 

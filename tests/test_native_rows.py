@@ -1,9 +1,11 @@
-"""The compiled parts of staging (sparkify/staging/copytext/) write exactly the bytes of the
-Python paths, or hand the chunk back (None) where those would refuse a line or need a look;
-and they are built wherever there is a C compiler."""
+"""The compiled parser (sparkify/staging/native/) writes exactly the reference's bytes for every
+line it takes, gives back every other line (whose rows the reference puts in their place), and
+is built wherever there is a C compiler. With SPARKIFY_NATIVE=off these tests skip: the rest
+of the suite then runs the reference alone (`make test` runs the staging tests both ways)."""
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import struct
@@ -12,22 +14,28 @@ import sysconfig
 import orjson
 import pytest
 
-from sparkify.staging.lines import copy_chunk
-from sparkify.staging.mappers import _TypedDecoder
-from sparkify.staging.native import NATIVE
+from sparkify.staging.lines import copy_chunk, reference_chunk
+from sparkify.staging.native import BUILT, DISABLE_ENV
 from tests.conftest import event
 from tests.test_bench_smoke import EVENTS, ODD_VALUES, _reference
 
-needs_compiled = pytest.mark.skipif(NATIVE is None,
-                                    reason="sparkify.staging._copyrows was not built (no C compiler)")
+needs_compiled = pytest.mark.skipif(EVENTS.native is None, reason=(
+    f"the compiled parser is off ({DISABLE_ENV}=off)" if BUILT is not None
+    else "sparkify.staging._native was not built (no C compiler)"))
 
 
-def test_the_formatter_is_built_where_there_is_a_c_compiler():
+def test_the_parser_is_built_where_there_is_a_c_compiler():
     compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
     if shutil.which(compiler) is None:
-        pytest.skip(f"no C compiler ({compiler}): the Python line function builds the rows")
-    assert NATIVE is not None, "make setup should have built sparkify/staging/copytext/"
-    assert EVENTS.typed.native is not None
+        pytest.skip(f"no C compiler ({compiler}): the reference parses every line")
+    assert BUILT is not None, "make setup should have built sparkify/staging/native/"
+    if os.environ.get(DISABLE_ENV, "").lower() != "off":
+        assert EVENTS.native is not None
+
+
+def _taken(line: bytes) -> bool:
+    """Whether the compiled parser writes this line's row itself."""
+    return not EVENTS.native.parse(line)[3]
 
 
 def _random_float(rng: random.Random) -> float:
@@ -52,50 +60,21 @@ def _random_text(rng: random.Random, nul: bool = True) -> str:
     return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
 
 
-def _decoded_records(rng: random.Random, typed: _TypedDecoder, count: int) -> list:
-    """Records msgspec's typed decoder takes, with odd values, random floats and texts."""
-    keys = list(event().keys())
-    records = []
-    while len(records) < count:
-        record = event(song="A", artist="X", length=200.5, userId=str(rng.randint(1, 99)))
-        for key in rng.sample(keys, rng.randint(0, 6)):
-            pick = rng.random()
-            record[key] = (rng.choice(ODD_VALUES) if pick < 0.4 else _random_float(rng)
-                           if pick < 0.7 else _random_text(rng))
-        try:
-            records.append(typed.decode(orjson.dumps(record)))
-        except typed.refused:
-            continue
-    return records
-
-
-@needs_compiled
-def test_compiled_rows_are_the_python_line_functions_bytes():
-    compiled = EVENTS.typed
-    python = _TypedDecoder(EVENTS.fields, native=None)
-    assert compiled.native is not None and python.native is None
-    rng = random.Random(11)
-    records = _decoded_records(rng, compiled, 20_000)
-    handed_back = 0
-    for start in range(0, len(records), 50):
-        batch = records[start:start + 50]
-        expected = python.copy_text(batch, clean=False)
-        assert compiled.copy_text(batch, clean=False) == expected
-        handed_back += expected is None
-    assert 0 < handed_back < len(records) // 50  # some batches hold a NUL, most do not
-
-
 @needs_compiled
 def test_every_float_is_written_as_repr_writes_it():
-    compiled = EVENTS.typed
     rng = random.Random(5)
     values = [_random_float(rng) for _ in range(100_000)] + [
         0.0, -0.0, 1e-4, 9.999e-5, 1e15, 1e16, 999999999999999.9, 0.1, 0.3, 2.675,
         1.0000000000000002, 5e-324, 1.7976931348623157e308, 1541105830796.0]
-    records = [compiled.decode(orjson.dumps(event(length=value))) for value in values]
-    lines = compiled.copy_text(records, clean=True).decode().splitlines()
+    plain = [v for v in values if b"e" not in orjson.dumps(v)]  # an exponent: the reference's
+    assert len(plain) > len(values) // 2
+    body = b"\n".join(orjson.dumps(event(length=value)) for value in plain)
+    data, rows, _, given_back = EVENTS.native.parse(body)
+    assert given_back == () and rows == len(plain)
     column = [field.source for field in EVENTS.fields].index("length")
-    assert [line.split("\t")[column] for line in lines] == [repr(value) for value in values]
+    written = [line.split("\t")[column] for line in data.decode().splitlines()]
+    assert written == [repr(value) for value in plain]
+    assert data == reference_chunk(body, "k", EVENTS).data
 
 
 def _json_text(rng: random.Random, text: str) -> bytes:
@@ -136,20 +115,24 @@ def _plain_line(rng: random.Random) -> bytes:
 @needs_compiled
 def test_parsed_lines_are_the_reference_rows_or_given_back():
     """Line by line (each line its own chunk, so each one the C parser takes is compared) and
-    in whole chunks: the rows and errors of the reference parser, and most lines taken."""
+    in whole chunks, plain and given-back lines mixed: the rows, errors and unmapped keys of
+    the reference parser, and most lines taken."""
     rng = random.Random(17)
-    taken = 0
     lines = [_plain_line(rng) for _ in range(4000)]
+    taken = 0
     for line in lines:
-        expected = _reference(line, EVENTS)
-        taken += EVENTS.typed.native.parse(line) is not None
-        piece = copy_chunk(line, "s3://b/k.json", EVENTS)
-        assert (piece.data, list(piece.errors)) == expected, line
-    assert len(lines) // 3 < taken < len(lines)
-    body = b"\n".join(line for line in lines if EVENTS.typed.native.parse(line) is not None)
-    parsed = EVENTS.typed.native.parse(body)
-    assert parsed is not None and parsed[0] == _reference(body, EVENTS)[0]
-    assert parsed[1:] == (body.count(b"\n") + 1, body.count(b"\n"))
+        taken += _taken(line)
+        assert _both_ways(line), line
+    assert len(lines) // 3 < taken < len(lines) - 100
+    for size in (7, 400):
+        for start in range(0, len(lines), size):
+            assert _both_ways(b"\n".join(lines[start:start + size]))
+
+
+def _both_ways(body: bytes) -> bool:
+    """Whether the compiled parser (with the reference for the lines it gives back) and the
+    reference alone make the same chunk of `body`: rows, errors, unmapped keys, line breaks."""
+    return copy_chunk(body, "s3://b/k.json", EVENTS) == reference_chunk(body, "s3://b/k.json", EVENTS)
 
 
 @needs_compiled
@@ -169,7 +152,7 @@ def test_number_literals_are_the_reference_rows_or_given_back(key):
                                        key: 123}))
         line = record.replace(b'"' + key.encode() + b'":123', b'"' + key.encode() + b'":' + literal)
         assert line != record
-        taken += EVENTS.typed.native.parse(line) is not None
+        taken += _taken(line)
         piece = copy_chunk(line, "s3://b/k.json", EVENTS)
         assert (piece.data, list(piece.errors)) == _reference(line, EVENTS), line
     assert taken >= 3

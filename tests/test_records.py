@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from sparkify.errors import SourceError
@@ -9,6 +10,7 @@ from sparkify.staging.schema import DEFAULT_JSONPATHS, STAGING_EVENTS
 from sparkify.staging.mappers import SongsMapper, events_mapper
 from sparkify.staging.lines import copy_lines
 from sparkify.staging.jsonpaths import load_jsonpaths, parse_jsonpath
+from tests.conftest import event, song
 
 
 @pytest.mark.parametrize("path, steps", [
@@ -81,3 +83,52 @@ def test_songs_map_keys_case_insensitively():
     assert (columns["song_id"], columns["title"], columns["year"], columns["duration"]) == (
         "S1", "T", "1999", "1.0")
     assert errors == []
+
+
+# ---- the size and depth a record may have (sparkify/staging/limits.py) -----------------------
+
+EVENT = orjson.dumps(event())
+SONG = orjson.dumps(song("S1", "T", "AR1", "N"))
+
+
+def _nested(depth: int, record: bytes = EVENT) -> bytes:
+    """A valid record whose key no column maps holds arrays nested so that the whole record is
+    `depth` deep."""
+    return b'{"x":' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"," + record[1:]
+
+
+def _parsed(body: bytes, mapper) -> tuple[bytes, list]:
+    from sparkify.staging.lines import copy_chunk, reference_chunk
+
+    piece = copy_chunk(body, "s3://b/k.json", mapper)
+    assert piece == reference_chunk(body, "s3://b/k.json", mapper)  # whichever parser reads it
+    return piece.data, [(e.line_number, e.reason) for e in piece.errors]
+
+
+@pytest.mark.parametrize("mapper, record", [
+    (events_mapper(load_jsonpaths(DEFAULT_JSONPATHS, "default", STAGING_EVENTS)), EVENT),
+    (SongsMapper(), SONG)], ids=["events", "songs"])
+def test_a_record_nested_deeper_than_the_limit_is_malformed_not_a_crash(mapper, record):
+    body = b"\n".join([_nested(64, record), _nested(65, record), _nested(10_000, record),
+                       b"[" * 5_000 + b"]" * 5_000, b'{"x":' + b'{"a":' * 5_000 + b"1" + b"}" * 5_001])
+    data, errors = _parsed(body, mapper)
+    assert data.count(b"\n") == 1  # 64 deep is a row
+    assert errors == [(n, "nested deeper than 64 levels of arrays and objects") for n in (2, 3, 4, 5)]
+
+
+def test_an_object_spanning_lines_is_held_to_the_same_depth():
+    mapper = events_mapper(load_jsonpaths(DEFAULT_JSONPATHS, "default", STAGING_EVENTS))
+    spanning = EVENT[:-1] + b',\n "x": ' + b"[" * 70 + b"]" * 70 + b"\n}"
+    data, errors = _parsed(spanning, mapper)
+    assert data == b"" and [line for line, _ in errors] == [1, 2, 3]  # no record, as bad JSON
+    assert _parsed(spanning.replace(b"[" * 70 + b"]" * 70, b"[[1]]"), mapper)[0].count(b"\n") == 1
+
+
+def test_a_record_larger_than_4_mb_is_malformed_whatever_parser_reads_it():
+    mapper = events_mapper(load_jsonpaths(DEFAULT_JSONPATHS, "default", STAGING_EVENTS))
+    plain = b"{" + b" " * (4 << 20) + EVENT[1:]  # but for its size, the compiled parser's
+    assert mapper.native is None or mapper.native.parse(b"{ " + EVENT[1:])[3] == ()
+    data, errors = _parsed(EVENT + b"\n" + plain, mapper)
+    assert data.count(b"\n") == 1
+    assert errors == [(2, f"{len(plain):,} bytes, more than the 4,194,304 (4 MB) a JSON record "
+                          "may have (Redshift's limit)")]

@@ -39,14 +39,16 @@ import uvicorn
 from a2wsgi import WSGIMiddleware
 from moto.moto_server.werkzeug_app import create_backend_app
 
-from sparkify.local.emulator import SEED_PATH
+from sparkify.local.emulator import SEED_PATH, files_below
+from sparkify.local.lifeline import end_with_parent
 
 ID_LETTERS = string.ascii_letters + string.digits
 REQUEST_THREADS = 16  # moto's S3 handlers are synchronous; a2wsgi runs them on this many threads
 
 
-def seed_backend(root: Path, bucket: str, region: str) -> int:
-    """Put every file under `root` into moto's S3 backend, keyed by its relative path."""
+def seed_backend(root: Path, bucket: str, region: str) -> dict:
+    """Put every file below `root` (links followed: files_below) into moto's S3 backend, keyed
+    by its path under `root`: {"files": how many, "not_followed": [...]}."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.exceptions import MissingBucket
     from moto.s3.models import s3_backends
@@ -56,12 +58,10 @@ def seed_backend(root: Path, bucket: str, region: str) -> int:
         backend.get_bucket(bucket)
     except MissingBucket:
         backend.create_bucket(bucket, region)
-    count = 0
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            backend.put_object(bucket, path.relative_to(root).as_posix(), path.read_bytes())
-            count += 1
-    return count
+    files, not_followed = files_below(root)
+    for path in files:
+        backend.put_object(bucket, path.relative_to(root).as_posix(), path.read_bytes())
+    return {"files": len(files), "not_followed": not_followed}
 
 
 # A request with any of these headers is not a plain GET (tests/test_s3_server.py)
@@ -212,9 +212,9 @@ class SeedRoute:
             more = message.get("more_body", False)
         try:
             request = json.loads(body)
-            count = await asyncio.to_thread(seed_backend, Path(request["root"]),
-                                            request["bucket"], request["region"])
-            status, answer = 200, {"files": count}
+            answer = await asyncio.to_thread(seed_backend, Path(request["root"]),
+                                             request["bucket"], request["region"])
+            status = 200
         except Exception as exc:  # noqa: BLE001  (the client shows it as one line)
             status, answer = 500, {"error": f"{exc.__class__.__name__}: {exc}"}
         await send({"type": "http.response.start", "status": status,
@@ -228,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
+    end_with_parent()
     app = SeedRoute(WSGIMiddleware(create_backend_app("s3"), workers=REQUEST_THREADS))
     uvicorn.run(app, host=args.host, port=args.port, http="httptools", log_level="warning",
                 access_log=False, timeout_graceful_shutdown=1)

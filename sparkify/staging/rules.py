@@ -73,7 +73,7 @@ class ColumnRule:
 
 
 def number_bounds(kind: str, between: tuple | None) -> dict[str, float] | None:
-    """A number column's bounds (msgspec's names: ge, le, gt, lt): its type's range within
+    """A number column's bounds (named ge, le, gt, lt): its type's range within
     the rule's, if any; None for an integer column bounded by a fraction."""
     if kind == FLOAT:
         if between is None:

@@ -121,4 +121,4 @@ class PostgresWarehouse(Warehouse):
                 raise stream.error from stream.error.__cause__
             raise
         finally:
-            chunks.close()  # stops GETs and parse workers now, not when garbage-collected
+            chunks.close()  # stops GETs and the parse thread now, not when garbage-collected

@@ -1,13 +1,12 @@
-/* Shared by the compiled staging paths (sparkify.staging._copyrows): a growing byte buffer and
- * the writers of PostgreSQL COPY text values, each written as the Python staging code writes
- * it (sparkify/staging/values.py and the typed line function in mappers.py).
+/* The compiled part of staging (sparkify.staging._native): a growing byte buffer and the
+ * writers of PostgreSQL COPY text values, each written as the reference writes it
+ * (sparkify/staging/values.py).
  *
  * Every writer returns 1 when it wrote, 0 when the value is not its to write (the caller gives
- * the whole chunk back to the Python path, which raises the exact error), -1 with a Python
- * error raised (out of memory).
+ * the line back to the reference, which raises the exact error), -1 out of memory.
  */
-#ifndef SPARKIFY_COPYTEXT_H
-#define SPARKIFY_COPYTEXT_H
+#ifndef SPARKIFY_NATIVE_H
+#define SPARKIFY_NATIVE_H
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -52,7 +51,6 @@ int put_double(Buffer *buffer, double number, PyThreadState **released);
 /* UTF-8 text with COPY's four escapes (backslash, tab, newline, CR); 0 for a NUL */
 int put_escaped(Buffer *buffer, const char *text, size_t size);
 
-PyObject *format_rows(PyObject *module, PyObject *args);
 PyObject *parse_lines(PyObject *module, PyObject *args);
 
 #endif

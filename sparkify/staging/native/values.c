@@ -1,5 +1,5 @@
 /* COPY text of single values: integers, floats (as repr), escaped text. */
-#include "copytext.h"
+#include "native.h"
 
 #include <math.h>
 

@@ -1,16 +1,18 @@
-/* parse_lines: a chunk of JSON lines straight to COPY text, for the plain case only: each line
+/* parse_lines: the lines of a chunk straight to COPY text, for the plain case only: a line that is
  * one JSON object whose keys are all mapped to columns, once each, with values of the columns'
- * own types that pass their rules. Anything else in the chunk (a blank line, an unknown or
- * repeated key, an escaped key, true/false, an exponent, a NUL, invalid UTF-8, a value out of
- * its rule, two objects on a line) gives back None, and the caller parses the chunk as before
- * (msgspec, then the reference path line by line), which reports the exact error. So every
- * row this writes is the row the reference parser would write, byte for byte.
+ * own types that pass their rules. Any other line (an unknown or repeated key, an escaped key,
+ * a nested value, true/false, an exponent, a NUL, invalid UTF-8, a value out of its rule, two
+ * objects on a line, a line longer than the limit) is given back: its index and the place its
+ * rows go in the output, for the reference parser (sparkify/staging/lines.py), which gives its
+ * exact rows or error. So every row this writes is the row the reference would write, byte for
+ * byte, and a line this takes is flat: no depth to check. Blank lines (spaces, tabs, CR) give
+ * no row, as in the reference.
  *
- * The chunk is parsed without the GIL (the feeding thread sends the previous chunk to
- * PostgreSQL meanwhile); it is taken back only for a float that CPython's dtoa must write.
+ * The chunk is parsed without the GIL (the caller feeds the previous chunk to PostgreSQL
+ * meanwhile); it is taken back only for a float that CPython's dtoa must write.
  */
 #define _GNU_SOURCE
-#include "copytext.h"
+#include "native.h"
 
 #include <locale.h>
 #include <math.h>
@@ -389,30 +391,74 @@ static Py_ssize_t read_targets(PyObject *plan, Target **targets) {
     return count;
 }
 
-/* 1 all lines written, 0 give up, -1 out of memory; counts rows and line breaks. */
+typedef struct {
+    Py_ssize_t *pairs;  /* (line index, output offset) of each line given back */
+    Py_ssize_t count, capacity;
+} GivenBack;
+
+static int give_back(GivenBack *back, Py_ssize_t line, size_t offset) {
+    if (back->count == back->capacity) {
+        Py_ssize_t capacity = back->capacity ? back->capacity * 2 : 64;
+        Py_ssize_t *pairs = PyMem_RawRealloc(back->pairs, capacity * 2 * sizeof(Py_ssize_t));
+        if (pairs == NULL) return -1;
+        back->pairs = pairs;
+        back->capacity = capacity;
+    }
+    back->pairs[2 * back->count] = line;
+    back->pairs[2 * back->count + 1] = (Py_ssize_t)offset;
+    back->count++;
+    return 0;
+}
+
+/* 1 done, -1 out of memory; counts rows and line breaks, and notes the lines given back. */
 static int parse_chunk(const char *p, const char *end, const Target *targets, Py_ssize_t count,
-                       Slot *slots, Buffer *out, Py_ssize_t *rows, Py_ssize_t *breaks,
-                       PyThreadState **released) {
+                       Py_ssize_t max_line_bytes, Slot *slots, Buffer *out, GivenBack *back,
+                       Py_ssize_t *rows, Py_ssize_t *breaks, PyThreadState **released) {
     Buffer values = {NULL, 0, 0, 0};
     int ok = 1;
-    while (p < end && ok == 1) {
+    for (Py_ssize_t line = 0; p < end && ok >= 0; line++) {
         const char *newline = memchr(p, '\n', end - p);
         const char *stop = newline ? newline : end;
-        ok = parse_object(p, stop, targets, count, slots, &values, released);
-        if (ok == 1) ok = put_line(out, targets, count, slots, &values);
-        *rows += 1;
+        size_t before = out->size;
+        if (skip_space(p, stop) == stop) {
+            ok = 1;  /* a blank line */
+        } else {
+            ok = stop - p > max_line_bytes ? 0
+                 : parse_object(p, stop, targets, count, slots, &values, released);
+            if (ok == 1) ok = put_line(out, targets, count, slots, &values);
+            if (ok == 1) {
+                *rows += 1;
+            } else if (ok == 0) {
+                out->size = before;  /* a line put_line left half written */
+                if (give_back(back, line, before) < 0) ok = -1;
+            }
+        }
         *breaks += newline != NULL;
         p = newline ? newline + 1 : end;
     }
-    out->out_of_memory |= values.out_of_memory;
+    out->out_of_memory |= values.out_of_memory || ok < 0;
     PyMem_RawFree(values.data);
-    return ok;
+    return ok < 0 ? -1 : 1;
+}
+
+static PyObject *given_back_tuple(const GivenBack *back) {
+    PyObject *pairs = PyTuple_New(back->count);
+    for (Py_ssize_t i = 0; pairs != NULL && i < back->count; i++) {
+        PyObject *pair = Py_BuildValue("nn", back->pairs[2 * i], back->pairs[2 * i + 1]);
+        if (pair == NULL) {
+            Py_CLEAR(pairs);
+        } else {
+            PyTuple_SET_ITEM(pairs, i, pair);
+        }
+    }
+    return pairs;
 }
 
 PyObject *parse_lines(PyObject *Py_UNUSED(module), PyObject *args) {
     Py_buffer chunk;
     PyObject *plan;
-    if (!PyArg_ParseTuple(args, "y*O:parse_lines", &chunk, &plan)) {
+    Py_ssize_t max_line_bytes;
+    if (!PyArg_ParseTuple(args, "y*On:parse_lines", &chunk, &plan, &max_line_bytes)) {
         return NULL;
     }
     if (c_numbers == (locale_t)0 && (c_numbers = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) == 0) {
@@ -427,13 +473,19 @@ PyObject *parse_lines(PyObject *Py_UNUSED(module), PyObject *args) {
         PyErr_NoMemory();
     } else if (count >= 0) {
         Buffer out = {NULL, 0, 0, 0};
+        GivenBack back = {NULL, 0, 0};
         Py_ssize_t rows = 0, breaks = 0;
         PyThreadState *released = PyEval_SaveThread();
-        int ok = parse_chunk(chunk.buf, (const char *)chunk.buf + chunk.len, targets, count, slots,
-                             &out, &rows, &breaks, &released);
+        int ok = parse_chunk(chunk.buf, (const char *)chunk.buf + chunk.len, targets, count,
+                             max_line_bytes, slots, &out, &back, &rows, &breaks, &released);
         PyEval_RestoreThread(released);
         PyObject *data = buffer_result(&out, ok);
-        result = data == NULL || data == Py_None ? data : Py_BuildValue("Nnn", data, rows, breaks);
+        PyObject *pairs = data == NULL ? NULL : given_back_tuple(&back);
+        result = pairs == NULL ? NULL : Py_BuildValue("NnnN", data, rows, breaks, pairs);
+        if (pairs == NULL) {
+            Py_XDECREF(data);
+        }
+        PyMem_RawFree(back.pairs);
     }
     PyMem_RawFree(slots);
     free_targets(targets, PyTuple_Check(plan) ? PyTuple_GET_SIZE(plan) : 0);
