@@ -1,5 +1,5 @@
 """A small Python oracle of the contract's semantics: the six star tables from the source
-records, written from CONTRACT.md ("Semantics") and docs' rules, not from the SQL.
+records, written from docs/contract.md ("Semantics") and docs' rules, not from the SQL.
 
 Records are the source's dicts (camelCase keys) as the staging tables hold them; the property
 test feeds it well-formed records only (every ts, page, sessionId and itemInSession present).
