@@ -93,3 +93,11 @@ def first_line(exc: BaseException | str) -> str:
     text = exc if isinstance(exc, str) else (getattr(exc, "pgerror", None) or str(exc))
     text = text.strip() or exc.__class__.__name__
     return redact(text.splitlines()[0])
+
+
+def innermost_line(exc: BaseException | str) -> str:
+    """The first line of the innermost cause (libraries such as GX wrap a driver's error)."""
+    seen = 0
+    while isinstance(exc, BaseException) and exc.__cause__ is not None and seen < 10:
+        exc, seen = exc.__cause__, seen + 1
+    return first_line(exc)

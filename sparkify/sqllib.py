@@ -1,4 +1,5 @@
-"""SQL statements live in files under sql/; this is the one place that picks an engine's version.
+"""SQL statements live in files under sql/; this is the one place that picks an engine's version,
+and quotes values and names for them.
 
 Lookup of a statement name such as `ddl/songplay`: first `sql/<engine>/<name>.sql` (the
 engine's own dialect), then `sql/<name>.sql` (shared by every engine). Engine differences are
@@ -11,42 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 SQL_ROOT = Path(__file__).resolve().parents[1] / "sql"
-ENGINES = ("postgres", "redshift")
-
-# Creation order: staging and bookkeeping first, then dimensions, then the fact.
-TABLES = (
-    "staging_events", "staging_songs", "load_errors", "load_ledger",
-    "users", "user_level_history", "artist", "song", "time", "songplay",
-    "song_records", "user_events",
-)
-VIEWS = ("staged_user_events",)  # created after the tables
-STAR_TABLES = ("songplay", "users", "song", "artist", "time", "user_level_history")
-
-# The transform, in order: the history (every distinct song record and user event ever staged)
-# and the star tables, whose rows of the keys this load touches are deleted and recomputed by
-# the SELECT a full load runs (songplay's are updated in place, so a play keeps its
-# songplay_id). The touched plays are computed before this load's events join the history.
-TRANSFORM_STEPS = (
-    "star/song_records", "star/song_records_analyze",
-    "star/artist_remove_restaged", "star/artist",
-    "star/song_remove_restaged", "star/song",
-    "star/touched_plays",
-    "star/user_events", "star/touched_users",
-    "star/users_remove_touched", "star/users",
-    "star/user_level_history_remove_touched", "star/user_level_history",
-    "star/songplay_update", "star/songplay",
-    "star/time_remove_unused", "star/time",
-)
-
-# The steps that each fill one table, and the table: it is empty on a first load and after a
-# full refresh, when PostgreSQL builds its indexes after the insert instead of row by row
-# (PostgresWarehouse.run_step).
-TABLE_FILLED_BY = {
-    "star/user_events": "user_events",
-    "star/songplay": "songplay",
-    "star/time": "time",
-}
-
+DIALECTS = ("postgres", "redshift")  # the overlays under sql/
 
 def quote_literal(value: str) -> str:
     """A standard SQL string literal: each ' doubled. PostgreSQL reads a backslash in it as an
@@ -70,8 +36,8 @@ class SqlLibrary:
     """Reads statements for one engine, falling back to the shared ones."""
 
     def __init__(self, engine: str, root: Path = SQL_ROOT) -> None:
-        if engine not in ENGINES:
-            raise ValueError(f"unknown engine {engine!r}; expected one of {ENGINES}")
+        if engine not in DIALECTS:
+            raise ValueError(f"unknown engine {engine!r}; expected one of {DIALECTS}")
         self.engine = engine
         self.root = root
 
@@ -85,9 +51,6 @@ class SqlLibrary:
         """The statement, with `{param}` placeholders filled in (values already quoted)."""
         sql = _read(self.path(name)).strip().rstrip(";")
         return sql.format(**params) if params else sql
-
-    def ddl(self, table: str) -> str:
-        return self.text(f"ddl/{table}")
 
 
 @lru_cache(maxsize=None)

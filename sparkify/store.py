@@ -1,8 +1,10 @@
 """The object store the pipeline reads its sources from: what it lists, reads and writes.
 
-`ObjectStore` is the small interface the pipeline depends on; `sparkify.aws.s3.S3ObjectStore`
-implements it with boto3 (against AWS or the local emulator), and the dry run wraps it in a
-store that lists and reads but never writes.
+`ObjectStore` is the small interface the pipeline depends on. The runtime builds an
+`ObstoreS3Store` (sparkify/aws/obstore_reads.py: boto3 lists and writes, obstore fetches the
+bodies) against AWS or the local S3 emulator; the dry run wraps it in a store that lists and
+reads but never writes; `LocalObjectStore` (sparkify/local/files.py) reads a directory in the
+S3 layout, for the fast tests and the benchmark.
 """
 
 from __future__ import annotations

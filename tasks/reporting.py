@@ -11,7 +11,7 @@ from prefect.logging import get_run_logger
 
 from sparkify.errors import MalformedRecordError
 from sparkify.runtime import Runtime
-from sparkify.sqllib import STAR_TABLES
+from sparkify.model import STAR_TABLES
 from sparkify.warehouse.base import StageResult
 from sparkify.text import markdown_code_block
 from tasks.artifacts import publish_markdown, publish_table

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg2
 
 from sparkify.quality.targets import GATE_APPLICATION_NAME
-from sparkify.sqllib import TABLES
+from sparkify.model import TABLES
 
 POLL_SECONDS = 0.02
 # What differs between two runs of the same data by design: when and by which run a row came.

@@ -10,7 +10,7 @@ import psycopg2
 from pydantic import SecretStr
 
 from sparkify.local.files import LOCAL_BUCKET, LocalObjectStore
-from sparkify.sqllib import STAR_TABLES
+from sparkify.model import STAR_TABLES
 from sparkify.staging.objects import split_loadable
 from sparkify.store import S3Location
 from sparkify.warehouse.base import StageResult

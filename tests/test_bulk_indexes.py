@@ -10,7 +10,8 @@ import psycopg2
 import pytest
 
 from sparkify.errors import WarehouseError
-from sparkify.sqllib import SQL_ROOT, TABLE_FILLED_BY, SqlLibrary
+from sparkify.model import TABLE_FILLED_BY
+from sparkify.sqllib import SQL_ROOT, SqlLibrary
 from sparkify.warehouse.postgres import PostgresWarehouse
 from tests.conftest import query
 from tests.test_level_history import stage_and_transform, staged_event

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from flows.main import elt
 from sparkify.errors import SourceError, SparkifyError
 from sparkify.local.generator import GeneratorSpec, generate
-from sparkify.sqllib import STAR_TABLES
+from sparkify.model import STAR_TABLES
 from tests.conftest import PROJECT_ROOT
 from tests.faults import (
     COPY_IN_PROGRESS, SONGPLAY_INSERT, STAGING_GATE_QUERY, BackgroundRun, KillablePostgres,

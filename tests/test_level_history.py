@@ -1,7 +1,7 @@
 """user_level_history maintained incrementally: whatever the order and grouping of the loads,
 the periods equal a full reload and an independent computation in Python.
 
-Each case runs the real transform statements (sparkify.sqllib.TRANSFORM_STEPS) on a real
+Each case runs the real transform statements (sparkify.model.TRANSFORM_STEPS) on a real
 PostgreSQL, one schema per way of loading, without Prefect: fast enough for many orders.
 """
 
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from sparkify.sqllib import TRANSFORM_STEPS
+from sparkify.model import TRANSFORM_STEPS
 from sparkify.staging.schema import STAGING_EVENTS
 from sparkify.warehouse.postgres import PostgresWarehouse
 from tests.conftest import query

@@ -28,7 +28,7 @@ from sparkify.quality.report import QualityReport
 from sparkify.quality.targets import QualityTarget, postgres_target
 from sparkify.aws.deployments import deployment_of
 from sparkify.runtime import open_runtime
-from sparkify.sqllib import STAR_TABLES
+from sparkify.model import STAR_TABLES
 from sparkify.warehouse.postgres import PostgresWarehouse as Warehouse
 from sparkify.warehouse.redshift import RedshiftWarehouse
 

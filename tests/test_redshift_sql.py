@@ -14,7 +14,8 @@ from sparkify.staging.compression import BZIP2, GZIP, ZSTD
 from sparkify.warehouse.copy_failures import CopyContext, explain
 from sparkify.analytics.figures import QUESTIONS
 from sparkify.warehouse.redshift import copy_params
-from sparkify.sqllib import SQL_ROOT, TABLES, TRANSFORM_STEPS, SqlLibrary
+from sparkify.model import TABLES, TRANSFORM_STEPS
+from sparkify.sqllib import SQL_ROOT, SqlLibrary
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"

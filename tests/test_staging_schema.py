@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from sparkify.local.generator import EVENT_KEYS, LOG_JSON_PATH, SONG_KEYS
 from sparkify.quality.suites import EXPECTATIONS_DIR, SuiteFile
-from sparkify.sqllib import ENGINES, SqlLibrary
+from sparkify.sqllib import DIALECTS, SqlLibrary
 from sparkify.staging.mappers import SongsMapper, events_mapper
 from sparkify.staging.schema import (
     BIGINT, DEFAULT_JSONPATHS, FLOAT, INT, STAGING_EVENTS, STAGING_TABLES, TEXT,
@@ -45,7 +45,7 @@ def test_text_widths_are_those_of_the_redshift_columns(table):
     assert widths == {c.name: c.max_bytes for c in table.columns if c.kind == TEXT}
 
 
-@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("engine", DIALECTS)
 @pytest.mark.parametrize("table", STAGING_TABLES, ids=lambda t: t.name)
 def test_the_ddl_has_the_schema_columns_in_order_with_their_kinds(engine, table):
     columns = _ddl_columns(engine, table.name)

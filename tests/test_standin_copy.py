@@ -13,7 +13,8 @@ import zstandard
 from standin_helpers import copy_sql, new_bucket, put, session
 
 from sparkify.local.emulator import EMULATOR_REGION
-from sparkify.sqllib import TABLES, SqlLibrary
+from sparkify.model import TABLES
+from sparkify.sqllib import SqlLibrary
 from sparkify.warehouse.copy_failures import CopyContext, explain
 
 TABLE = ("CREATE TABLE t (name VARCHAR(8), n BIGINT NOT NULL, x DOUBLE PRECISION) "

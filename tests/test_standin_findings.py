@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 from botocore.stub import Stubber
 
-from sparkify.sqllib import TABLES
+from sparkify.model import TABLES
 from pydantic import SecretStr
 from standin_helpers import new_bucket, put
 from conftest import event, song

@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sparkify.errors import ConfigError, WarehouseError
+from sparkify.errors import ConfigError, WarehouseError, innermost_line
 from sparkify.paths import STATE_DIR
-from sparkify.quality.report import QualityReport, _first_line, _outcome
+from sparkify.quality.report import QualityReport, outcome
 from sparkify.quality.suites import EXPECTATIONS_DIR, CheckpointFile, SuiteFile
 from sparkify.quality.targets import QualityTarget
 from sparkify.sqllib import SqlLibrary
@@ -115,7 +115,7 @@ class QualityGate:
              for expectation_result in suite_result.results),
             key=lambda pair: (spec.suites.index(pair[0]),
                               self._positions.get(pair[1].expectation_config.id, 0)))
-        outcomes = tuple(_outcome(self._tables[suite], result) for suite, result in results)
+        outcomes = tuple(outcome(self._tables[suite], result) for suite, result in results)
         self._note_unpublished(result)
         docs = str(self.data_docs_index) if self.data_docs_dir else None
         return QualityReport(checkpoint, outcomes, time.perf_counter() - started, docs)
@@ -126,7 +126,7 @@ class QualityGate:
             return gx_checkpoint.run()
         except Exception as exc:
             raise WarehouseError(f"quality checkpoint '{checkpoint}' could not run on "
-                                 f"{self.target.describe()}: {_first_line(exc)}") from exc
+                                 f"{self.target.describe()}: {innermost_line(exc)}") from exc
 
     def publish_docs(self) -> str | None:
         """Build the Data Docs of the checkpoints run since the last call; the index page."""
@@ -219,7 +219,7 @@ class QualityGate:
                                               "table": table}).scalar()
         except Exception as exc:
             raise WarehouseError(f"cannot inspect {self.target.describe()}: "
-                                 f"{_first_line(exc)}") from exc
+                                 f"{innermost_line(exc)}") from exc
         if not exists:
             raise WarehouseError(f"table {self.target.schema}.{table} does not exist on "
                                  f"{self.target.describe()}: run the ELT (flows/main.py) first")
@@ -249,6 +249,6 @@ class QualityGate:
                     connection_string=self.target.connection_string.get_secret_value())
             except Exception as exc:
                 raise WarehouseError(f"quality checks cannot connect to "
-                                     f"{self.target.describe()}: {_first_line(exc)}") from exc
+                                     f"{self.target.describe()}: {innermost_line(exc)}") from exc
             self._context = context
         return self._context

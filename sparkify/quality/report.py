@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sparkify.errors import first_line
+from sparkify.errors import innermost_line
 from sparkify.text import inert, shown
 
 
@@ -80,7 +80,7 @@ def _failure_text(outcome: ExpectationOutcome) -> str:
     return f"{outcome.label} ({outcome.observed})" if outcome.observed else outcome.label
 
 
-def _outcome(table: str, result) -> ExpectationOutcome:
+def outcome(table: str, result) -> ExpectationOutcome:
     config = result.expectation_config
     severity = getattr(config, "severity", None) or "critical"
     error = _exception_message(result.exception_info)
@@ -122,7 +122,7 @@ def _exception_message(info: dict | None) -> str:
     candidates = [info] + [v for v in info.values() if isinstance(v, dict)]
     for candidate in candidates:
         if candidate.get("raised_exception"):
-            return _short(inert(_first_line(candidate.get("exception_message") or "error")), 200)
+            return _short(inert(innermost_line(candidate.get("exception_message") or "error")), 200)
     return ""
 
 
@@ -130,10 +130,4 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _first_line(exc: BaseException | str) -> str:
-    """The first line of what went wrong, from the innermost cause (GX wraps driver errors)."""
-    seen = 0
-    while isinstance(exc, BaseException) and exc.__cause__ is not None and seen < 10:
-        exc, seen = exc.__cause__, seen + 1
-    return first_line(exc)
 

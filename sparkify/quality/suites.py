@@ -9,9 +9,8 @@ from typing import Any
 
 import yaml
 
-from sparkify.errors import ConfigError
+from sparkify.errors import ConfigError, innermost_line
 from sparkify.paths import PROJECT_ROOT
-from sparkify.quality.report import _first_line
 
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 CHECKPOINTS = ("staging", "warehouse")
@@ -54,7 +53,7 @@ class SuiteFile:
                 built.append(ExpectationConfiguration(**entry).to_domain_obj())
             except Exception as exc:
                 raise ConfigError(f"{self.path}, expectation {number} ({entry['type']}): "
-                                  f"{_first_line(exc)}") from exc
+                                  f"{innermost_line(exc)}") from exc
         return built
 
 
@@ -96,7 +95,7 @@ def _read_yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({_first_line(exc)})") from None
+        raise ConfigError(f"{path}: not valid YAML ({innermost_line(exc)})") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     return data

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import bz2
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sparkify.errors import SourceError
-
-READ_CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -107,8 +105,3 @@ _DECOMPRESSORS = {
     "zstd": lambda: _Members(_zstd_member),
 }
 
-
-def iter_pieces(body: bytes, size: int = READ_CHUNK_BYTES) -> Iterator[bytes]:
-    """A body in pieces, as a stream would give it (for stores that read whole bodies)."""
-    for start in range(0, len(body), size):
-        yield body[start:start + size]

@@ -23,9 +23,8 @@ from sparkify.aws.credentials import Logins
 from sparkify.errors import MalformedRecordError, WarehouseError, first_line
 from sparkify.quality.targets import QualityTarget
 from sparkify.secrets import redact
-from sparkify.sqllib import (
-    STAR_TABLES, TABLES, TRANSFORM_STEPS, VIEWS, SqlLibrary, quote_ident, quote_literal,
-)
+from sparkify.model import STAR_TABLES, TABLES, TRANSFORM_STEPS, VIEWS
+from sparkify.sqllib import SqlLibrary, quote_ident, quote_literal
 from sparkify.staging.lines import LoadError
 from sparkify.staging.mappers import RowMapper
 from sparkify.store import ObjectStore, SourceObject

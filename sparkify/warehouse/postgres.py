@@ -13,7 +13,8 @@ from sparkify.errors import ConfigError, WarehouseError, first_line
 from sparkify.local.postgres import PGDATA_DIR, EmbeddedPostgres
 from sparkify.quality.targets import QualityTarget, postgres_target
 from sparkify.secrets import redact
-from sparkify.sqllib import TABLE_FILLED_BY, quote_ident, quote_literal
+from sparkify.model import TABLE_FILLED_BY
+from sparkify.sqllib import quote_ident, quote_literal
 from sparkify.staging.loader import CopyStream, copy_text
 from sparkify.store import ObjectStore, SourceObject
 from sparkify.warehouse.base import (
