@@ -18,8 +18,8 @@ from sparkify.errors import SourceError
 
 Suffix = str | tuple[str, ...]  # what a listed key must end with (str.endswith)
 # GETs a load keeps in flight: a GET to S3 from outside AWS takes ~30 ms, so 300 small objects
-# a second need at least 9 at once, more while the server queues them (`make bench-gets`: 64
-# did ~20% more than 32 behind 30 ms). The clients' connection pools are sized by this too.
+# a second need at least 9 at once, more while the server queues them (`make bench-gets`
+# measures 32 against 64). The clients' connection pools are sized by this too.
 GETS_IN_FLIGHT = 64
 
 

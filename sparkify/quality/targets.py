@@ -52,8 +52,8 @@ def postgres_target(url: str, schema: str = "public") -> QualityTarget:
     if not parsed.host:
         parsed = parsed.set(host="localhost")
     if "options" not in parsed.query:
-        # The reconciliation checks hash millions of plays: PostgreSQL's default 4 MB of
-        # work_mem made one take 16 minutes at 10M events (58 s with 256 MB).
+        # The reconciliation checks hash millions of plays: with PostgreSQL's default 4 MB of
+        # work_mem their hash joins spill to disk in many batches (docs/performance.md).
         parsed = parsed.update_query_dict({"options": f"-c work_mem={CHECK_WORK_MEM}"})
     if "application_name" not in parsed.query:
         parsed = parsed.update_query_dict({"application_name": GATE_APPLICATION_NAME})
