@@ -44,9 +44,10 @@ def text_columns(url: str) -> list[tuple[str, str]]:
     conn = psycopg2.connect(url)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT table_name, column_name FROM information_schema.columns "
-                        "WHERE table_schema = 'public' AND data_type IN ('text', 'character varying') "
-                        "ORDER BY 1, 2")
+            cur.execute("SELECT c.table_name, c.column_name FROM information_schema.columns AS c "
+                        "JOIN information_schema.tables AS t USING (table_schema, table_name) "
+                        "WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' "
+                        "AND c.data_type IN ('text', 'character varying') ORDER BY 1, 2")
             return cur.fetchall()
     finally:
         conn.close()
