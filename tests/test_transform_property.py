@@ -16,6 +16,7 @@ import orjson
 import psycopg2
 import pytest
 
+from tests.conftest import SHARED_SAMPLE, requires_shared_sample
 from tests.loading import stage_and_transform, star_snapshot
 from tests.star_oracle import Oracle
 
@@ -148,3 +149,39 @@ def _sorted(snapshot: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
     """Rows in Python's order, as the oracle lists them (level periods: by user, then start)."""
     return {table: rows if table == "user_level_history" else sorted(rows)
             for table, rows in snapshot.items()}
+
+
+@requires_shared_sample
+@pytest.mark.parametrize("seed", range(3))
+def test_the_real_sample_in_shuffled_batches_ends_as_its_full_load(seed, warehouse_url):
+    """The public sample, data the project was not written against: its objects cut into
+    random batches and loaded in random order end as one load of them all, and as the oracle."""
+    rng = random.Random(seed)
+    keys = [path.relative_to(SHARED_SAMPLE).as_posix() for path in sorted(SHARED_SAMPLE.rglob("*.json"))
+            if path.name != "log_json_path.json"]
+    rng.shuffle(keys)
+    cuts = sorted(rng.sample(range(1, len(keys)), 5))
+    incremental = _schema(warehouse_url, "incremental")
+    for a, b in zip([0, *cuts], [*cuts, len(keys)]):
+        stage_and_transform(warehouse_url, SHARED_SAMPLE, keys=keys[a:b], schema=incremental)
+    full = _schema(warehouse_url, "full_load")
+    stage_and_transform(warehouse_url, SHARED_SAMPLE, schema=full)
+
+    batched = star_snapshot(warehouse_url, ids=False, schema=incremental)
+    assert batched == star_snapshot(warehouse_url, ids=False, schema=full)
+    oracle = Oracle()
+    oracle.load(*_records(SHARED_SAMPLE))
+    expected = oracle.tables()
+    assert _sorted({**batched, "songplay": sorted(batched["songplay"])}) == {
+        **expected, "songplay": sorted(row[1:] for row in expected["songplay"])}
+    assert {table: len(rows) for table, rows in batched.items()} == {
+        "songplay": 6820, "users": 97, "song": 71, "artist": 69, "time": 6813,
+        "user_level_history": 106}
+
+
+def _records(root: Path) -> tuple[list[dict], list[dict]]:
+    """Every event and song record of a data set, as the oracle reads them."""
+    def lines(folder: str) -> list[dict]:
+        return [orjson.loads(line) for path in sorted((root / folder).rglob("*.json"))
+                for line in path.read_bytes().splitlines() if line.strip()]
+    return lines("log_data"), lines("song_data")
