@@ -12,6 +12,7 @@ TABLES = (
 )
 VIEWS = ("staged_user_events",)  # created after the tables
 STAR_TABLES = ("songplay", "users", "song", "artist", "time", "user_level_history")
+HISTORY_TABLES = ("song_records", "user_events")  # what the star is derived from
 
 # The transform, in order: the history (every distinct song record and user event ever staged)
 # and the star tables, whose rows of the keys this load touches are deleted and recomputed by

@@ -26,6 +26,7 @@ class DiscoveredSources:
     jsonpaths: SourceObject | None
     left_out: list[tuple[SourceObject, str]] = field(default_factory=list)  # (object, why)
     rebuild: bool = False  # the star is rebuilt from these objects, as with --full-refresh
+    recreate: bool = False  # ... in tables made again (a star built by an earlier version)
 
     @property
     def is_empty(self) -> bool:
@@ -119,11 +120,11 @@ def select_new_objects(runtime: Runtime, found: DiscoveredSources,
     if full_refresh:
         return found
     warehouse = runtime.warehouse()
-    if warehouse.lacks_history():
-        get_run_logger().warning("the star was built by an earlier version of the pipeline, "
-                                 "without the user_events history an incremental load reads: "
-                                 "it is rebuilt from every object (as with --full-refresh)")
-        return replace(found, rebuild=True)
+    if warehouse.built_by_earlier_version():
+        get_run_logger().warning("the star was built by an earlier version of the pipeline: "
+                                 "its tables are made again and rebuilt from every object "
+                                 "(docs/transform.md)")
+        return replace(found, rebuild=True, recreate=True)
     ledger = warehouse.loaded_objects()
     if _jsonpaths_changed(found.jsonpaths, ledger):
         get_run_logger().warning("the JSONPaths file %s changed since the last load: every event "

@@ -31,6 +31,7 @@ def transform_star(runtime: Runtime, loaded: DiscoveredSources, staged: list[Sta
     try:
         with warehouse.transaction() as cur:
             warehouse.transform(cur, rebuild=full_refresh or loaded.rebuild,
+                                recreate=loaded.recreate,
                                 on_step=lambda name, rows, seconds: _note_step(steps, name, rows,
                                                                                seconds, logger))
             warehouse.record_loaded(cur, _ledger_rows(loaded, staged, run_id))

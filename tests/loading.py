@@ -24,7 +24,7 @@ ORDER = {"songplay": "user_id, session_id, item_in_session", "users": "user_id",
 
 
 def stage_and_transform(url: str, root: Path, *, keys: Collection[str] | None = None,
-                        max_errors: int = 0, rebuild: bool = False,
+                        max_errors: int = 0, rebuild: bool = False, recreate: bool = False,
                         schema: str = "public") -> list[StageResult]:
     """Stage the objects under `root` (or only those whose key is in `keys`) and fold them into
     the star in one transaction, as a run does after its staging gate has passed."""
@@ -41,7 +41,7 @@ def stage_and_transform(url: str, root: Path, *, keys: Collection[str] | None = 
                         log_data=f"s3://{LOCAL_BUCKET}/log_data", song_data=f"s3://{LOCAL_BUCKET}/song_data")
     results = warehouse.stage_all(jobs, store, max_errors=max_errors, run_id="test")
     with warehouse.transaction() as cur:
-        warehouse.transform(cur, rebuild=rebuild)
+        warehouse.transform(cur, rebuild=rebuild, recreate=recreate)
     return results
 
 

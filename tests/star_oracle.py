@@ -17,7 +17,9 @@ EPOCH = datetime(1970, 1, 1)
 
 
 def _blank(value):
-    """Empty strings become NULL."""
+    """Trailing blanks go (staging drops them on both engines); empty strings become NULL."""
+    if isinstance(value, str):
+        value = value.rstrip(" ")
     return None if value == "" else value
 
 
@@ -65,10 +67,11 @@ class Event:
 
     @classmethod
     def of(cls, record: dict) -> Event | None:
-        if not record.get("userId"):
+        user_id = _blank(record.get("userId"))
+        if user_id is None:
             return None
-        play = record["page"] == "NextSong"
-        return cls(record["userId"], record["sessionId"], record["itemInSession"], record["ts"],
+        play = _blank(record["page"]) == "NextSong"
+        return cls(user_id, record["sessionId"], record["itemInSession"], record["ts"],
                    play, _blank(record["level"]), _blank(record["firstName"]),
                    _blank(record["lastName"]), _blank(record["gender"]),
                    _blank(record["song"]) if play else None,
@@ -96,9 +99,9 @@ class SongRecord:
 
     @classmethod
     def of(cls, record: dict) -> SongRecord | None:
-        if not record.get("song_id"):
+        if _blank(record.get("song_id")) is None:
             return None
-        return cls(record["song_id"], _blank(record["title"]), _blank(record["artist_id"]),
+        return cls(_blank(record["song_id"]), _blank(record["title"]), _blank(record["artist_id"]),
                    _blank(record["artist_name"]), _blank(record["artist_location"]),
                    record["artist_latitude"], record["artist_longitude"], record["duration"],
                    record["year"])
@@ -124,7 +127,7 @@ class Oracle:
         song = self.song()
         artist_of = {row[0]: row[2] for row in song}
         songplay = [(self.ids[key], row[0], key[0], row[1], row[2], artist_of.get(row[2]),
-                     key[1], key[2], row[3], row[4]) for key, row in self.plays()]
+                     key[1], key[2], row[3], row[4], row[5], row[6]) for key, row in self.plays()]
         return {
             "songplay": sorted(songplay),
             "users": self.users(),
@@ -135,7 +138,8 @@ class Oracle:
         }
 
     def plays(self) -> list[tuple[tuple, tuple]]:
-        """(play key, (start_time, level, song_id, location, user_agent)) of every play."""
+        """(play key, (start_time, level, song_id, location, user_agent, title, artist)) of
+        every play: what its earliest copy says, and the song that matches it."""
         copies: dict[tuple, list[Event]] = {}
         for event in self.events:
             if event.is_play:
@@ -144,7 +148,7 @@ class Oracle:
         for key, found in copies.items():
             first = min(found, key=_copy_order)
             plays.append((key, (start_time(first.ts), first.level, self.match(first),
-                                first.location, first.user_agent)))
+                                first.location, first.user_agent, first.song, first.artist)))
         return plays
 
     def match(self, play: Event) -> str | None:

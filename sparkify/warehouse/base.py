@@ -23,7 +23,7 @@ from sparkify.aws.credentials import Logins
 from sparkify.errors import MalformedRecordError, WarehouseError, first_line
 from sparkify.quality.targets import QualityTarget
 from sparkify.secrets import redact
-from sparkify.model import STAR_TABLES, TABLES, TRANSFORM_STEPS, VIEWS
+from sparkify.model import HISTORY_TABLES, STAR_TABLES, TABLES, TRANSFORM_STEPS, VIEWS
 from sparkify.sqllib import SqlLibrary, quote_ident, quote_literal
 from sparkify.staging.lines import LoadError
 from sparkify.staging.mappers import RowMapper
@@ -194,16 +194,21 @@ class Warehouse(ABC):
             for name in (*TABLES, *VIEWS):
                 self.run(cur, f"ddl/{name}")
 
-    def lacks_history(self) -> bool:
-        """The star has users but user_events is empty: built by a version before that table."""
-        return bool(self.count("ledger/history_missing"))
+    def built_by_earlier_version(self) -> bool:
+        """The star lacks the history or the columns this version derives it with."""
+        return bool(self.count("ledger/history_missing", schema=self.literal(self.schema)))
 
-    def transform(self, cur: Cursor, *, rebuild: bool,
+    def transform(self, cur: Cursor, *, rebuild: bool, recreate: bool = False,
                   on_step: Callable[[str, int, float], None] | None = None) -> None:
         """Fold the staged rows into the history and the star, in the caller's transaction;
-        `rebuild` empties the star, its history and the ledger first (--full-refresh).
+        `rebuild` empties the star, its history and the ledger first (--full-refresh), and
+        `recreate` makes their tables again first (a star built by an earlier version).
         `on_step(name, rows, seconds)` hears of each statement."""
-        if rebuild:
+        if recreate:
+            self.run(cur, "refresh/drop_star")
+            for table in (*STAR_TABLES, *HISTORY_TABLES):
+                self.run(cur, f"ddl/{table}")
+        if rebuild or recreate:
             self.run(cur, "refresh/clear_star")
         for name in TRANSFORM_STEPS:
             started = time.perf_counter()

@@ -8,7 +8,9 @@ SET start_time = touched_plays.start_time,
     session_id = touched_plays.session_id,
     item_in_session = touched_plays.item_in_session,
     location = touched_plays.location,
-    user_agent = touched_plays.user_agent
+    user_agent = touched_plays.user_agent,
+    song_title = touched_plays.song_title,
+    artist_name = touched_plays.artist_name
 FROM touched_plays
 WHERE songplay.songplay_id = touched_plays.songplay_id
   -- A value differs when both are known and unequal, or exactly one is NULL.
@@ -26,4 +28,8 @@ WHERE songplay.songplay_id = touched_plays.songplay_id
        OR songplay.location <> touched_plays.location
        OR (songplay.location IS NULL) <> (touched_plays.location IS NULL)
        OR songplay.user_agent <> touched_plays.user_agent
-       OR (songplay.user_agent IS NULL) <> (touched_plays.user_agent IS NULL))
+       OR (songplay.user_agent IS NULL) <> (touched_plays.user_agent IS NULL)
+       OR songplay.song_title <> touched_plays.song_title
+       OR (songplay.song_title IS NULL) <> (touched_plays.song_title IS NULL)
+       OR songplay.artist_name <> touched_plays.artist_name
+       OR (songplay.artist_name IS NULL) <> (touched_plays.artist_name IS NULL))

@@ -27,18 +27,17 @@ staged_titles AS (
     FROM staging_songs
 ),
 
--- Plays kept before that a staged song may match now, or whose song is staged again (its
--- artist_id may change). Every kept play has its copies in user_events and its row in songplay.
+-- Plays kept before that a staged song may match now (their earliest copy asked for its title
+-- and artist), or whose song is staged again (its artist_id may change).
 rematched_plays AS (
     SELECT
-        user_events.user_id,
-        user_events.session_id,
-        user_events.item_in_session
-    FROM user_events
+        songplay.user_id,
+        songplay.session_id,
+        songplay.item_in_session
+    FROM songplay
     INNER JOIN staged_titles
-        ON staged_titles.title = user_events.song
-       AND staged_titles.artist_name = user_events.artist
-    WHERE user_events.is_play
+        ON staged_titles.title = songplay.song_title
+       AND staged_titles.artist_name = songplay.artist_name
 
     UNION
 
@@ -133,7 +132,9 @@ SELECT
     plays.session_id,
     plays.item_in_session,
     plays.location,
-    plays.user_agent
+    plays.user_agent,
+    plays.song AS song_title,
+    plays.artist AS artist_name
 FROM plays
 LEFT JOIN song
     ON song.song_id = plays.song_id

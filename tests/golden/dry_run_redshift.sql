@@ -222,7 +222,8 @@ SORTKEY (start_time);
 -- DISTKEY start_time: nearly unique, so rows spread evenly, and co-located with time (same
 -- key). song_id would skew: most plays match no song and would all land on one slice.
 -- SORTKEY start_time: analyses filter on time ranges, and the merge join with time needs it.
--- songplay_id: IDENTITY values are unique but not consecutive on Redshift.
+-- songplay_id: IDENTITY values are unique but not consecutive on Redshift. song_title and
+-- artist_name are what the play asked for, as the event named them (a degenerate dimension).
 CREATE TABLE IF NOT EXISTS songplay (
     songplay_id     BIGINT IDENTITY(0, 1) NOT NULL,
     start_time      TIMESTAMP NOT NULL,
@@ -234,6 +235,8 @@ CREATE TABLE IF NOT EXISTS songplay (
     item_in_session BIGINT NOT NULL,
     location        VARCHAR(1024),
     user_agent      VARCHAR(1024),
+    song_title      VARCHAR(1024),
+    artist_name     VARCHAR(1024),
     PRIMARY KEY (songplay_id)
 )
 DISTKEY (start_time)
@@ -322,10 +325,18 @@ SET search_path TO "public";
 COMMIT; -- connection 3
 
 -- ledger/history_missing (connection 3)
--- A star with users but no user_events: built by a version of the pipeline that kept its
--- history in other tables. The next load rebuilds it from every source object.
+-- A star built by an earlier version of the pipeline: users but no user_events (it kept its
+-- history in other tables), or a songplay without the title and artist its plays asked for.
+-- The next load makes these tables again and rebuilds them from every source object.
 SELECT CASE
     WHEN EXISTS (SELECT 1 FROM users) AND NOT EXISTS (SELECT 1 FROM user_events) THEN 1
+    WHEN NOT EXISTS (
+        SELECT 1
+        FROM information_schema.columns
+        WHERE table_schema = 'public'
+          AND table_name = 'songplay'
+          AND column_name = 'song_title'
+    ) THEN 1
     ELSE 0
 END;
 
@@ -715,18 +726,17 @@ staged_titles AS (
     FROM staging_songs
 ),
 
--- Plays kept before that a staged song may match now, or whose song is staged again (its
--- artist_id may change). Every kept play has its copies in user_events and its row in songplay.
+-- Plays kept before that a staged song may match now (their earliest copy asked for its title
+-- and artist), or whose song is staged again (its artist_id may change).
 rematched_plays AS (
     SELECT
-        user_events.user_id,
-        user_events.session_id,
-        user_events.item_in_session
-    FROM user_events
+        songplay.user_id,
+        songplay.session_id,
+        songplay.item_in_session
+    FROM songplay
     INNER JOIN staged_titles
-        ON staged_titles.title = user_events.song
-       AND staged_titles.artist_name = user_events.artist
-    WHERE user_events.is_play
+        ON staged_titles.title = songplay.song_title
+       AND staged_titles.artist_name = songplay.artist_name
 
     UNION
 
@@ -821,7 +831,9 @@ SELECT
     plays.session_id,
     plays.item_in_session,
     plays.location,
-    plays.user_agent
+    plays.user_agent,
+    plays.song AS song_title,
+    plays.artist AS artist_name
 FROM plays
 LEFT JOIN song
     ON song.song_id = plays.song_id
@@ -1010,7 +1022,9 @@ SET start_time = touched_plays.start_time,
     session_id = touched_plays.session_id,
     item_in_session = touched_plays.item_in_session,
     location = touched_plays.location,
-    user_agent = touched_plays.user_agent
+    user_agent = touched_plays.user_agent,
+    song_title = touched_plays.song_title,
+    artist_name = touched_plays.artist_name
 FROM touched_plays
 WHERE songplay.songplay_id = touched_plays.songplay_id
   -- A value differs when both are known and unequal, or exactly one is NULL.
@@ -1028,13 +1042,17 @@ WHERE songplay.songplay_id = touched_plays.songplay_id
        OR songplay.location <> touched_plays.location
        OR (songplay.location IS NULL) <> (touched_plays.location IS NULL)
        OR songplay.user_agent <> touched_plays.user_agent
-       OR (songplay.user_agent IS NULL) <> (touched_plays.user_agent IS NULL));
+       OR (songplay.user_agent IS NULL) <> (touched_plays.user_agent IS NULL)
+       OR songplay.song_title <> touched_plays.song_title
+       OR (songplay.song_title IS NULL) <> (touched_plays.song_title IS NULL)
+       OR songplay.artist_name <> touched_plays.artist_name
+       OR (songplay.artist_name IS NULL) <> (touched_plays.artist_name IS NULL));
 
 -- star/songplay (connection 8)
 -- Touched plays not in songplay yet, numbered in time order (then by play key).
 INSERT INTO songplay (
     start_time, user_id, level, song_id, artist_id,
-    session_id, item_in_session, location, user_agent
+    session_id, item_in_session, location, user_agent, song_title, artist_name
 )
 SELECT
     start_time,
@@ -1045,7 +1063,9 @@ SELECT
     session_id,
     item_in_session,
     location,
-    user_agent
+    user_agent,
+    song_title,
+    artist_name
 FROM touched_plays
 WHERE songplay_id IS NULL
 ORDER BY start_time, user_id, session_id, item_in_session;
@@ -1397,43 +1417,14 @@ FROM play_counts;
 
 -- analytics/top_unmatched_titles (connection 9)
 -- The ten titles played most that match no song, with the artist the event named: what the
--- song catalogue lacks. A play asked for what its earliest copy in user_events names (the copy
--- star/touched_plays takes, in the same order).
-WITH unmatched_plays AS (
-    SELECT
-        user_id,
-        COALESCE(session_id, -1) AS session_key,
-        COALESCE(item_in_session, -1) AS item_key
-    FROM songplay
-    WHERE song_id IS NULL
-),
-
-copies_by_age AS (
-    SELECT
-        user_events.song AS title,
-        user_events.artist AS artist_name,
-        ROW_NUMBER() OVER (
-            PARTITION BY unmatched_plays.user_id, unmatched_plays.session_key,
-                         unmatched_plays.item_key
-            ORDER BY user_events.ts, user_events.song, user_events.artist, user_events.length,
-                     user_events.level, user_events.location, user_events.user_agent,
-                     user_events.session_id, user_events.item_in_session
-        ) AS age
-    FROM user_events
-    INNER JOIN unmatched_plays
-        ON unmatched_plays.user_id = user_events.user_id
-       AND unmatched_plays.session_key = COALESCE(user_events.session_id, -1)
-       AND unmatched_plays.item_key = COALESCE(user_events.item_in_session, -1)
-    WHERE user_events.is_play
-)
-
+-- song catalogue lacks.
 SELECT
-    title,
+    song_title AS title,
     artist_name,
     COUNT(*) AS plays
-FROM copies_by_age
-WHERE age = 1
-GROUP BY title, artist_name
+FROM songplay
+WHERE song_id IS NULL
+GROUP BY song_title, artist_name
 ORDER BY plays DESC, title NULLS LAST, artist_name NULLS LAST
 LIMIT 10;
 

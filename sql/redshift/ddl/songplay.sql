@@ -4,7 +4,8 @@
 -- DISTKEY start_time: nearly unique, so rows spread evenly, and co-located with time (same
 -- key). song_id would skew: most plays match no song and would all land on one slice.
 -- SORTKEY start_time: analyses filter on time ranges, and the merge join with time needs it.
--- songplay_id: IDENTITY values are unique but not consecutive on Redshift.
+-- songplay_id: IDENTITY values are unique but not consecutive on Redshift. song_title and
+-- artist_name are what the play asked for, as the event named them (a degenerate dimension).
 CREATE TABLE IF NOT EXISTS songplay (
     songplay_id     BIGINT IDENTITY(0, 1) NOT NULL,
     start_time      TIMESTAMP NOT NULL,
@@ -16,6 +17,8 @@ CREATE TABLE IF NOT EXISTS songplay (
     item_in_session BIGINT NOT NULL,
     location        VARCHAR(1024),
     user_agent      VARCHAR(1024),
+    song_title      VARCHAR(1024),
+    artist_name     VARCHAR(1024),
     PRIMARY KEY (songplay_id)
 )
 DISTKEY (start_time)
