@@ -38,9 +38,10 @@ def utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def results_path(directory: Path, sha: str) -> Path:
-    """<UTC date>-<sha>.json, or -2, -3 ... after it when a run of the same day and commit has one."""
-    stem = f"{time.strftime('%Y-%m-%d', time.gmtime())}-{sha}"
+def results_path(directory: Path, sha: str, prefix: str = "") -> Path:
+    """[prefix]<UTC date>-<sha>.json, or -2, -3 ... after it when a run of the same day and
+    commit has one."""
+    stem = f"{prefix}{time.strftime('%Y-%m-%d', time.gmtime())}-{sha}"
     path, n = directory / f"{stem}.json", 1
     while path.exists():
         n += 1

@@ -24,8 +24,8 @@ COLUMNS = (  # (heading, figure, format)
 
 
 def latest_results(directory: Path = RESULTS_DIR) -> Path:
-    """The results file whose run started last."""
-    files = sorted(directory.glob("*.json"))
+    """The results file of benchmarks/run.py whose run started last (gets-* are benchmarks/gets.py's)."""
+    files = sorted(directory.glob("[0-9]*.json"))
     if not files:
         raise SystemExit(f"no results file in {directory}: run benchmarks/run.py first")
     return max(files, key=lambda path: json.loads(path.read_text()).get("started_at", ""))
