@@ -63,6 +63,7 @@ def figures(run: dict, ceiling, rowwise, alone: dict, naive: dict) -> dict:
         "overhead_seconds": overhead,
         "overhead_share": _ratio(overhead, elt),
         "peak_memory_mb": run["memory_mb"]["pipeline_plus_workers_peak"],
+        **_writes(run.get("server_writes", {})),
         "matched_share": _ratio(run["matched_plays"], plays),
     }
 
@@ -86,6 +87,17 @@ def work_seconds(run: dict) -> float:
     work = sum(v for k, v in seconds.items()
                if k not in ("seed emulator", "stage", "transform") and not GX_STEP.search(k))
     return work + inner_stage + (run["transform_seconds"] or 0.0)
+
+
+def _writes(writes: dict) -> dict:
+    """WAL written and checkpoints max_wal_size forced, in the ELT and in the naive transform
+    with keys: what a server's WAL settings bound."""
+    figures = {}
+    for step in ("elt", "naive_with_keys"):
+        if step in writes:
+            figures[f"{step}_wal_gb"] = writes[step]["wal_bytes"] / 2**30
+            figures[f"{step}_checkpoints_requested"] = writes[step]["checkpoints_requested"]
+    return figures
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -142,6 +154,10 @@ def print_run(title: str, data: dict, run: dict, ceiling, rowwise, fig: dict, al
     print(f"  ELT {fig['elt_seconds']:.2f}s = {_x(fig['elt_vs_floor'])} x the floor "
           f"({fig['floor_seconds']:.2f}s: the events at the ceiling + the naive with keys); "
           f"{_x(fig['elt_speedup_vs_rowwise'])} x faster than row by row")
+    if "elt_wal_gb" in fig:
+        print(f"  WAL: the ELT {fig['elt_wal_gb']:.2f} GB, {fig['elt_checkpoints_requested']} checkpoints "
+              f"forced by max_wal_size; the naive with keys {fig['naive_with_keys_wal_gb']:.2f} GB, "
+              f"{fig['naive_with_keys_checkpoints_requested']}")
     print(f"  GX checks {fig['gx_seconds']:.2f}s ({fig['gx_share']:.0%} of the ELT); Prefect "
           f"{fig['prefect_seconds']:.2f}s; load average "
           f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")

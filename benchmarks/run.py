@@ -105,16 +105,25 @@ def measure(server_url: str, shape: str, server: str, events: int, data: Path, a
     url = bench_servers.fresh_database(server_url, database)
     load_before = os.getloadavg()
     print(f"\nrunning the ELT: {name} ...", flush=True)
+    writes: dict[str, dict] = {}
+
+    def written(step: str, measure_step):
+        before = bench_servers.write_counters(server_url)
+        result = measure_step()
+        writes[step] = bench_servers.counted(before, bench_servers.write_counters(server_url))
+        return result
+
     try:
-        run = run_pipeline(data, url, name, api_url)
+        run = written("elt", lambda: run_pipeline(data, url, name, api_url))
         alone = staging_alone(url, data)
         ceiling = copy_ceiling(url, OUT_DIR, args.ceiling_repeats)
         rowwise = row_by_row(url, args.insert_cap)
-        naive = {"without_keys": naive_transform(url, keys=False),
-                 "with_keys": naive_transform(url, keys=True)}
+        naive = {keys: written(f"naive_{keys}", lambda k=keys: naive_transform(url, k == "with_keys"))
+                 for keys in ("without_keys", "with_keys")}
     finally:
         bench_servers.drop_database(server_url, database)
     described = describe_data(data)
+    run["server_writes"] = writes
     fig = figures(run, ceiling, rowwise, alone, naive)
     print_run(name, described, run, ceiling, rowwise, fig, alone, naive)
     return {"shape": shape, "server": server, "scale": label(events), "events": events,

@@ -151,6 +151,25 @@ def describe(server_url: str) -> dict:
     return {"version": version, "settings": settings}
 
 
+def write_counters(server_url: str) -> dict:
+    """The server's WAL position and checkpoint counts so far (cluster-wide: on the bench's
+    servers, only the run at hand writes). Their difference over a step is the WAL it wrote and
+    the checkpoints it caused (`requested`: max_wal_size reached) or met (`timed`)."""
+    conn = psycopg2.connect(server_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, checkpoints_req,"
+                        " checkpoints_timed FROM pg_stat_bgwriter")
+            wal, requested, timed = cur.fetchone()
+    finally:
+        conn.close()
+    return {"wal_bytes": wal, "checkpoints_requested": requested, "checkpoints_timed": timed}
+
+
+def counted(before: dict, after: dict) -> dict:
+    return {key: after[key] - before[key] for key in before}
+
+
 REPORTED_SETTINGS = ("max_wal_size", "shared_buffers", "work_mem", "maintenance_work_mem",
                      "effective_cache_size", "synchronous_commit", "fsync", "wal_level",
                      "checkpoint_timeout", "max_parallel_workers_per_gather")

@@ -118,7 +118,7 @@ def real(events: int) -> Path:
     path = DATA_DIR / f"real-resampled-{events}"
     if not (path / ".complete").is_file():
         print(f"resampling the real sample to {events:,} events into {path} ...", flush=True)
-    return resampled_real_sample(events, path)
+    return resampled_real_sample(events, path, REAL_SAMPLE)
 
 
 SHAPES = {"generator": lambda events: generated("generator", events), "real": real,

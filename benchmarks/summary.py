@@ -55,13 +55,14 @@ def _heading(results: dict) -> str:
 
 def _table(results: dict) -> list[str]:
     head = ["shape", "server", "events", "plays matched", "ELT s",
-            *(heading for heading, _, _ in COLUMNS), "load"]
+            *(heading for heading, _, _ in COLUMNS), "ELT WAL GB (forced checkpoints)", "load"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for run in results["runs"]:
         fig = run["figures"]
         cells = [run["shape"], run["server"], f"{run['run']['staged'].get('staging_events', 0):,}",
                  _percent(fig.get("matched_share")), f"{fig['elt_seconds']:.1f}"]
         cells += [_cell(name, fmt, fig.get(name), run["scale"]) for _, name, fmt in COLUMNS]
+        cells.append(_wal(fig))
         cells.append(_load(run.get("load_average", {}).get("after")))
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -98,6 +99,12 @@ def _verdict(results: dict) -> str:
     if not held:
         return f"no run at a target's scale (targets: {targets})"
     return f"every target held to met ({len(held)}); targets: {targets}"
+
+
+def _wal(fig: dict) -> str:
+    if "elt_wal_gb" not in fig:
+        return "n/a"
+    return f"{fig['elt_wal_gb']:.1f} ({fig['elt_checkpoints_requested']})"
 
 
 def _percent(value: float | None) -> str:

@@ -68,3 +68,16 @@ def test_the_summary_marks_nothing_at_a_scale_no_target_is_held_to():
     row = next(line for line in markdown_summary(_results(9.0, "10k")).splitlines()
                if line.startswith("| many |"))
     assert "✓" not in row and "✗" not in row
+
+
+def test_a_shape_whose_source_is_absent_is_skipped_for_every_server_saying_why(tmp_path, monkeypatch):
+    from benchmarks import run, shapes
+
+    monkeypatch.setattr(shapes, "REAL_SAMPLE", tmp_path / "absent")
+    skipped: list = []
+    datasets = run.prepare_data([("real", "embedded", 1000), ("real", "default", 1000)], skipped)
+    assert datasets == {}
+    assert [(s["shape"], s["server"], s["scale"]) for s in skipped] == [
+        ("real", "embedded", "1k"), ("real", "default", "1k")]
+    assert str(tmp_path / "absent") in skipped[0]["reason"]
+    assert "skipped: real on default at 1k" in markdown_summary({**_results(1.0), "skipped": skipped})
