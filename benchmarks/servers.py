@@ -2,11 +2,11 @@
 
 - `embedded`: the project's own server, started as sparkify/local/postgres.py starts it, with
   its settings for bulk loads (its data kept in .sparkify/bench/pgdata/).
-- `default`: a fresh `initdb` data directory (.sparkify/bench/pgdata-default/, made anew each
-  run) started with no setting changed: PostgreSQL's defaults, as a warehouse nobody tuned
-  (max_wal_size 1GB, shared_buffers 128MB, work_mem 4MB). Only where it listens is given: no
-  TCP address, a Unix socket of its own (beside the data directory) on a port of its own.
-  Stopped when the run ends.
+- `default`: a fresh `initdb` data directory (.sparkify/bench/pgdata-default-<pid>/, one per
+  bench process, so a test and a bench never share it) started with no setting changed:
+  PostgreSQL's defaults, as a warehouse nobody tuned (max_wal_size 1GB, shared_buffers 128MB,
+  work_mem 4MB). Only where it listens is given: no TCP address, a Unix socket of its own
+  (beside the data directory) on a port of its own. Stopped and removed when the run ends.
 
 The ELT reaches either through `--warehouse-url`, a fresh database per run.
 """
@@ -35,39 +35,74 @@ def running(name: str, work_dir: Path) -> Iterator[str]:
         with EmbeddedPostgres(data_dir=work_dir / "pgdata", database="postgres") as server:
             yield server.url
     elif name == "default":
-        with default_server(work_dir / "pgdata-default") as url:
+        with default_server(work_dir) as url:
             yield url
     else:
         raise ValueError(f"unknown server {name!r} (choose from {', '.join(SERVERS)})")
 
 
 @contextmanager
-def default_server(data_dir: Path) -> Iterator[str]:
-    """A PostgreSQL of pgserver's binaries on a fresh data directory, every setting its default."""
+def default_server(work_dir: Path) -> Iterator[str]:
+    """A PostgreSQL of pgserver's binaries on a fresh data directory of this process's own
+    (work_dir/pgdata-default-<pid>), every setting its default; stopped and removed afterwards,
+    its log kept in work_dir/runs/default-server.log."""
     from pgserver._commands import POSTGRES_BIN_PATH
     from pgserver.utils import find_suitable_port
 
     user = _system_user()
-    data_dir = data_dir.resolve()
-    socket_dir = data_dir.with_name(data_dir.name + "-socket")
-    if data_dir.exists():
-        _stop(POSTGRES_BIN_PATH, data_dir, user)  # one a crashed run left behind
-        shutil.rmtree(data_dir)
+    work_dir = work_dir.resolve()
+    _remove_leftovers(work_dir, POSTGRES_BIN_PATH, user)
+    data_dir = work_dir / f"{DEFAULT_DIR_PREFIX}{os.getpid()}"
+    socket_dir = _socket_dir(data_dir)
     data_dir.mkdir(parents=True)
-    socket_dir.mkdir(exist_ok=True)
+    socket_dir.mkdir()
     if user:
         _let_run(user, data_dir, socket_dir, POSTGRES_BIN_PATH)
-    # pgserver's own initdb arguments: trust on the local socket, UTF-8.
-    _pg(POSTGRES_BIN_PATH / "initdb", ["-D", str(data_dir), "--auth=trust", "--auth-local=trust",
-                                       "--encoding=utf8", "-U", "postgres"], user)
-    port = find_suitable_port()
-    _pg(POSTGRES_BIN_PATH / "pg_ctl", ["-D", str(data_dir), "-w", "-t", str(START_TIMEOUT),
-                                       "-o", f"-h '' -k {socket_dir} -p {port}",
-                                       "-l", str(data_dir / "log"), "start"], user)
     try:
+        # pgserver's own initdb arguments: trust on the local socket, UTF-8.
+        _pg(POSTGRES_BIN_PATH / "initdb", ["-D", str(data_dir), "--auth=trust", "--auth-local=trust",
+                                           "--encoding=utf8", "-U", "postgres"], user)
+        port = find_suitable_port()
+        _pg(POSTGRES_BIN_PATH / "pg_ctl", ["-D", str(data_dir), "-w", "-t", str(START_TIMEOUT),
+                                           "-o", f"-h '' -k {socket_dir} -p {port}",
+                                           "-l", str(data_dir / "log"), "start"], user)
         yield f"postgresql://postgres@/postgres?host={socket_dir}&port={port}"
     finally:
         _stop(POSTGRES_BIN_PATH, data_dir, user)
+        if (data_dir / "log").is_file():
+            (work_dir / "runs").mkdir(exist_ok=True)
+            shutil.copy(data_dir / "log", work_dir / "runs" / "default-server.log")
+        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(socket_dir, ignore_errors=True)
+
+
+DEFAULT_DIR_PREFIX = "pgdata-default-"
+
+
+def _socket_dir(data_dir: Path) -> Path:
+    """Beside the data directory: initdb wants that one empty."""
+    return data_dir.with_name(data_dir.name + "-socket")
+
+
+def _remove_leftovers(work_dir: Path, bin_path: Path, user: str | None) -> None:
+    """Default servers' directories whose bench process has ended (a crash, a kill -9)."""
+    for data_dir in work_dir.glob(f"{DEFAULT_DIR_PREFIX}*"):
+        owner = data_dir.name.removeprefix(DEFAULT_DIR_PREFIX)
+        if not owner.isdigit() or _alive(int(owner)):
+            continue
+        _stop(bin_path, data_dir, user)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(_socket_dir(data_dir), ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _system_user() -> str | None:

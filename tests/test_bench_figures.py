@@ -81,3 +81,21 @@ def test_a_shape_whose_source_is_absent_is_skipped_for_every_server_saying_why(t
         ("real", "embedded", "1k"), ("real", "default", "1k")]
     assert str(tmp_path / "absent") in skipped[0]["reason"]
     assert "skipped: real on default at 1k" in markdown_summary({**_results(1.0), "skipped": skipped})
+
+
+def test_a_default_server_directory_is_removed_once_its_bench_process_has_ended(tmp_path):
+    """Each bench process has its own default server directory (a test and a bench at the same
+    time never share one); what a killed run left is removed by the next, a live run's kept."""
+    import os
+    import subprocess
+    import sys
+
+    from benchmarks.servers import DEFAULT_DIR_PREFIX, _remove_leftovers
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                           text=True, check=True)
+    dead, live = (tmp_path / f"{DEFAULT_DIR_PREFIX}{pid}" for pid in (int(ended.stdout), os.getpid()))
+    for directory in (dead, live, tmp_path / f"{dead.name}-socket"):
+        directory.mkdir()
+    _remove_leftovers(tmp_path, tmp_path / "bin", None)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]
