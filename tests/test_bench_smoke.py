@@ -187,6 +187,7 @@ def test_bench_runs_at_a_tiny_scale_on_both_servers(tmp_path):
         fig = each["figures"]
         assert fig["elt_vs_floor"] > 1 and fig["transform_vs_naive_with_keys"] > 0
         assert fig["elt_speedup_vs_rowwise"] > 0 and 0 < fig["gx_share"] < 1
+        assert 0 < fig["gx_checkpoint_share"] <= fig["gx_share"]  # the checkpoints' own time: within
         timed = {statement["name"] for statement in each["run"]["statements"]}  # the step table
         assert {"star/songplay", "bulk/build_indexes (songplay)"} <= timed
 
