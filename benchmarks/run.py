@@ -58,7 +58,7 @@ def _names(text: str, known, what: str) -> list[str]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in known]
     if unknown or not names:
-        raise argparse.ArgumentTypeError(f"--{what}: {', '.join(unknown) or 'none given'}: "
+        raise argparse.ArgumentTypeError(f"no {what} named {', '.join(unknown) or '(none given)'}: "
                                          f"choose from {', '.join(known)}")
     return names
 
@@ -171,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.summary is not None:
         path = latest_results() if args.summary == "latest" else Path(args.summary)
-        print(f"{path}\n\n{markdown_summary(json.loads(path.read_text()))}")
+        results = json.loads(path.read_text())
+        if "runs" not in results:
+            raise SystemExit(f"{path}: not a results file of benchmarks/run.py (it has no 'runs')")
+        print(f"{path}\n\n{markdown_summary(results)}")
         return 0
     try:
         runs = plan(args.shapes, args.servers, args.scales)
