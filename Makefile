@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: setup run test test-reference bench bench-gets notify-setup lint lock clean
+.PHONY: setup run test test-reference bench bench-summary bench-gets notify-setup lint lock clean
 
 setup: $(STAMP)
 
@@ -40,8 +40,13 @@ test: setup  ## the whole test suite, then (without ARGS) the staging tests with
 test-reference: setup  ## the staging tests with the compiled parser off
 	SPARKIFY_NATIVE=off $(PY) -m pytest -k "not runs_at_a_tiny_scale" $(STAGING_TESTS)
 
+# Without ARGS: every data shape on the embedded and a default PostgreSQL at 1M events, and the
+# generator's data at 10M on the embedded one; results in benchmarks/results/ (docs/performance.md).
 bench: setup  ## the performance benchmark (not a test)
 	$(PY) benchmarks/run.py $(ARGS)
+
+bench-summary: setup  ## the table of the latest results file in benchmarks/results/ (or ARGS=FILE)
+	$(PY) benchmarks/run.py --summary $(ARGS)
 
 bench-gets: setup  ## GETs/s and client CPU per GET of the S3 clients on many small objects (not a test)
 	$(PY) benchmarks/gets.py $(ARGS)

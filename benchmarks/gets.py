@@ -7,7 +7,8 @@ process's CPU time, every thread included; the emulator and the proxy run in pro
 own, whose CPU is reported apart). Then the same through benchmarks/delay_proxy.py, which adds
 30 ms to every response (a GET to real S3 from outside AWS). Rounds interleave the clients so
 that the load of a shared machine falls on all of them; the table gives each one's best round.
-Prints a table and writes every round to .sparkify/bench/gets-<git sha>.json.
+Prints a table and writes every round, with the machine, commit and load average, to
+benchmarks/results/gets-<UTC date>-<short sha>.json; `--summary FILE` prints that table again.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import socket
 import subprocess
@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.get_clients import CLIENTS  # noqa: E402
-from sparkify.paths import STATE_DIR  # noqa: E402
+from benchmarks.record import git_commit, machine, results_path  # noqa: E402
+from benchmarks.summary import RESULTS_DIR  # noqa: E402
 
-OUT_DIR = STATE_DIR / "bench"
 BUCKET = "bench-gets"
 TARGETS = {"gets_per_s_at_30ms": 300.0, "cpu_ms_per_get_at_0ms": 1.0}
 
@@ -128,12 +128,6 @@ def table(summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def git_sha() -> str:
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                          text=True)
-    return done.stdout.strip() or "unknown"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--objects", type=int, default=3000)
@@ -141,14 +135,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--delays-ms", default="0,30")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--clients", default=",".join(CLIENTS))
-    parser.add_argument("--out", type=Path, help="the JSON file (default .sparkify/bench/gets-<sha>.json)")
+    parser.add_argument("--out", type=Path,
+                        help="the JSON file (default benchmarks/results/gets-<UTC date>-<short sha>.json)")
+    parser.add_argument("--summary", type=Path, metavar="RESULTS_JSON",
+                        help="print the table of an earlier run's file and exit")
     args = parser.parse_args(argv)
+    if args.summary:
+        print(table(json.loads(args.summary.read_text())["summary"]))
+        return 0
     from sparkify.local.emulator import S3Emulator
 
     levels = [int(n) for n in args.concurrency.split(",")]
     delays = [float(d) for d in args.delays_ms.split(",")]
     clients = [c.strip() for c in args.clients.split(",")]
     rows: list[dict] = []
+    about_machine, commit = machine(), git_commit()
     with S3Emulator() as emulator:
         started = time.perf_counter()
         keys = seed(emulator.endpoint_url, args.objects)
@@ -173,11 +174,11 @@ def main(argv: list[str] | None = None) -> int:
                 proxy.stop()
     summary = best(rows)
     print(table(summary))
-    out = args.out or OUT_DIR / f"gets-{git_sha()}.json"
+    about_machine["load_average_after"] = os.getloadavg()
+    out = args.out or results_path(RESULTS_DIR, commit["sha"], prefix="gets-")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                               "objects": len(keys), "targets": TARGETS, "summary": summary,
-                               "rounds": rows}, indent=1))
+    out.write_text(json.dumps({"machine": about_machine, "commit": commit, "objects": len(keys),
+                               "targets": TARGETS, "summary": summary, "rounds": rows}, indent=1) + "\n")
     print(f"written to {out}")
     return 0
 

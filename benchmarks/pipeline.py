@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import resource
 import sys
 import threading
@@ -25,6 +26,8 @@ from sparkify import cli  # noqa: E402, F401  (sets Prefect's environment before
 from sparkify.warehouse.base import STATEMENT_TIMED  # noqa: E402  (the debug records read below)
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# sparkify.quality.report.QualityReport.summary(), the line a checkpoint logs when it is done
+CHECKPOINT_DONE = re.compile(r"^quality checkpoint '(?P<name>[^']+)' .*? tables in (?P<seconds>[0-9.]+)s")
 EMULATOR_MARK = b"sparkify.local.s3_server"
 
 
@@ -107,6 +110,7 @@ class Capture(logging.Handler):
         self.emulator_cpu_after_seeding: float | None = None
         self.transform_seconds: float | None = None
         self.gate_wait_seconds: float | None = None
+        self.checkpoint_seconds: dict[str, float] = {}
 
     def emit(self, record: logging.LogRecord) -> None:
         result = getattr(record, "stage_result", None)
@@ -120,6 +124,8 @@ class Capture(logging.Handler):
                 and len(record.args) == 3 and record.msg == STATEMENT_TIMED:
             name, rows, seconds = record.args
             self.statements.append({"name": name, "rows": rows, "seconds": seconds})
+        elif done := CHECKPOINT_DONE.match(str(record.msg)):
+            self.checkpoint_seconds[done["name"]] = float(done["seconds"])
         elif str(record.msg).startswith("seeded the S3 emulator"):
             self.sampler.sample()
             self.emulator_cpu_after_seeding = self.sampler.emulator_cpu
@@ -162,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         "statements": capture.statements,
         "transform_seconds": capture.transform_seconds,
         "gate_wait_seconds": capture.gate_wait_seconds,
+        "checkpoint_seconds": capture.checkpoint_seconds,
         "memory_mb": {
             "pipeline_peak": own_peak_kb / 1024,
             "worker_peaks": [kb / 1024 for kb in workers_kb],

@@ -1,11 +1,13 @@
-"""The Sparkify ELT benchmark: `make bench` or `python benchmarks/run.py [--scales 10k,100k]`.
+"""The Sparkify ELT benchmark: `make bench`, or `python benchmarks/run.py [options]`.
 
-For each scale: generate the data once (cached in .sparkify/bench/data/), run the whole flow
-in a child process on the embedded PostgreSQL (a fresh database per scale) with its local S3
-emulator, then measure anchors on the same rows and the same server: PostgreSQL's own COPY
-of the staging rows (the ceiling), one INSERT per row (the way most public implementations
-load) and the naive five INSERT ... SELECT transform (with and without keys). Prints a table
-per scale and writes everything to .sparkify/bench/results-<sha>.json.
+For each data shape (benchmarks/shapes.py) on each server (benchmarks/servers.py) at each
+scale: run the whole ELT in a child process (benchmarks/pipeline.py) against a fresh database
+through --warehouse-url, with its own S3 emulator; then, on the same rows and server, the
+anchors (benchmarks/anchors.py): the COPY ceiling, row by row, the naive transform without
+keys and with the description's keys. The figures are ratios to those anchors, taken in the
+same run (benchmarks/figures.py). Every measurement goes to
+benchmarks/results/<UTC date>-<short sha>.json (written after every run, so a partial run
+counts); `--summary [FILE]` prints the table of one (the latest by default).
 """
 
 from __future__ import annotations
@@ -13,9 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -26,19 +26,17 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import servers as bench_servers  # noqa: E402
 from benchmarks.anchors import copy_ceiling, naive_transform, row_by_row, staging_alone  # noqa: E402
+from benchmarks.figures import FIXED_COST_TARGETS, TARGETS, figures, print_run  # noqa: E402
 from benchmarks.fixed_costs import measure as measure_fixed_costs, print_fixed_costs  # noqa: E402
-from benchmarks.summary import _s, markdown_summary  # noqa: E402
+from benchmarks.record import git_commit, machine, results_path, utc_now  # noqa: E402
+from benchmarks.shapes import SHAPES, ShapeUnavailable, shape_data  # noqa: E402
+from benchmarks.summary import RESULTS_DIR, latest_results, markdown_summary  # noqa: E402
 from sparkify.paths import STATE_DIR  # noqa: E402
 
 OUT_DIR = STATE_DIR / "bench"
-DEFAULT_SCALES = "10k,100k,1M,10M"
-SEED = 42
-TARGETS = {"staging_vs_ceiling": 0.7, "elt_speedup_vs_rowwise": 20.0, "peak_memory_mb": 1024.0,
-           "overhead_share": 0.2, "transform_vs_naive_with_keys": 1.5,
-           "nothing_new_seconds": 5.0, "sample_seconds": 10.0}
-GX_STEP = re.compile(r"check|quality|valid", re.IGNORECASE)
-BESIDE = re.compile(r"\(beside ")
+MATRIX_SCALE, LARGE_RUN = "1M", ("generator", "embedded", "10M")
 
 
 def parse_scale(text: str) -> int:
@@ -56,53 +54,29 @@ def label(events: int) -> str:
     return str(events)
 
 
-# ---- data ---------------------------------------------------------------------------------
-
-def dataset(events: int) -> Path:
-    """The generated data set of `events` events, made on first use."""
-    from sparkify.local.generator import GeneratorSpec, generate
-
-    spec = GeneratorSpec.for_events(events, seed=SEED)
-    path = OUT_DIR / "data" / f"events-{events}-seed{SEED}"
-    marker = path / ".complete"
-    if marker.exists() and marker.read_text() == repr(spec):
-        return path
-    shutil.rmtree(path, ignore_errors=True)
-    print(f"generating {label(events)} events into {path} ...", flush=True)
-    started = time.perf_counter()
-    generate(path, spec)
-    marker.write_text(repr(spec))
-    print(f"  generated in {time.perf_counter() - started:.1f}s", flush=True)
-    return path
+def _names(text: str, known, what: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"no {what} named {', '.join(unknown) or '(none given)'}: "
+                                         f"choose from {', '.join(known)}")
+    return names
 
 
-def describe_data(path: Path) -> dict:
-    def files(sub: str) -> list[Path]:
-        return [p for p in (path / sub).rglob("*.json") if p.is_file()]
-
-    logs, songs = files("log_data"), files("song_data")
-    return {"event_files": len(logs), "event_bytes": sum(p.stat().st_size for p in logs),
-            "song_files": len(songs), "song_bytes": sum(p.stat().st_size for p in songs)}
-
-
-# ---- servers ------------------------------------------------------------------------------
-
-def fresh_database(server_url: str, name: str) -> str:
-    import psycopg2
-
-    admin = psycopg2.connect(server_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    base, _, query = server_url.partition("?")
-    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+def plan(shapes: list[str], servers: list[str], scales: str | None) -> list[tuple[str, str, int]]:
+    """(shape, server, events) for each run, grouped by server. Without --scales: every shape
+    and server at 1M, and the generator's data at 10M on the embedded server (the 10M targets)."""
+    events = [parse_scale(s) for s in (scales or MATRIX_SCALE).split(",") if s.strip()]
+    runs = [(shape, server, n) for server in servers for shape in shapes for n in events]
+    shape, server, large = LARGE_RUN
+    if scales is None and shape in shapes and server in servers:
+        runs.insert(max(i for i, run in enumerate(runs) if run[1] == server) + 1,
+                    (shape, server, parse_scale(large)))
+    return runs
 
 
-def run_pipeline(data: Path, url: str, scale: str, api_url: str) -> dict:
-    out = OUT_DIR / "runs" / f"{scale}.json"
-    log = OUT_DIR / "runs" / f"{scale}.log"
+def run_pipeline(data: Path, url: str, name: str, api_url: str) -> dict:
+    out, log = OUT_DIR / "runs" / f"{name}.json", OUT_DIR / "runs" / f"{name}.log"
     out.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PREFECT_API_URL": api_url}
     started = time.perf_counter()
@@ -112,195 +86,163 @@ def run_pipeline(data: Path, url: str, scale: str, api_url: str) -> dict:
              "--warehouse-url", url, "--out", str(out)],
             cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     if code != 0:
-        tail = log.read_text().strip().splitlines()[-5:]
-        raise SystemExit(f"the pipeline failed at {scale} (exit {code}); see {log}:\n" + "\n".join(tail))
+        tail = log.read_text().strip().splitlines()[-3:]
+        raise RunFailed(f"the ELT failed (exit {code}); see {log}: " + " / ".join(tail))
     result = json.loads(out.read_text())
     result["process_wall_seconds"] = time.perf_counter() - started
     return result
 
 
-# ---- figures ------------------------------------------------------------------------------
-
-def figures(run: dict, ceiling, rowwise, alone: dict, naive: dict) -> dict:
-    """Derived rates, ratios and the overhead estimate of one scale."""
-    seconds = run["seconds"]
-    seed = seconds.get("seed emulator", 0.0)
-    elt = run["flow_wall_seconds"] - seed
-    events = run["stage"].get("staging_events", {})
-    songs = run["stage"].get("staging_songs", {})
-    events_rate = events["rows"] / events["seconds"] if events.get("seconds") else 0.0
-    rowwise_seconds = sum(t.extrapolated_seconds for t in rowwise)
-    # GX's share of the wall time: the checks the flow waits for. The staging checkpoint runs
-    # beside the transform, so only the time the transform then waits for it counts.
-    gx = sum(v for k, v in seconds.items() if GX_STEP.search(k) and not BESIDE.search(k))
-    gx += run.get("gate_wait_seconds") or 0.0
-    # The pipeline's own work: steps as timed by the flow, except staging and transform, which
-    # are counted from inside their tasks (the flow stages the two tables one after the other).
-    # The rest of the ELT is Prefect (flow and task runs, their API calls, the lock and
-    # hand-offs between steps) plus the GX checks.
-    inner_stage = events.get("seconds", 0.0) + songs.get("seconds", 0.0)
-    work = sum(v for k, v in seconds.items()
-               if k not in ("seed emulator", "stage", "transform") and not GX_STEP.search(k))
-    work += inner_stage + (run["transform_seconds"] or 0.0)
-    overhead = max(elt - work, 0.0)
-    ceiling_rate = ceiling.best_rows_per_second
-    events_rowwise = next(t for t in rowwise if t.table == "staging_events")
-    return {
-        "elt_seconds": elt,
-        "staging_events_rows_per_second": events_rate,
-        "staging_vs_ceiling": events_rate / ceiling_rate if ceiling_rate else None,
-        "staging_alone_vs_ceiling": alone["rows_per_second"] / ceiling_rate if ceiling_rate else None,
-        "staging_vs_rowwise": events_rate / events_rowwise.rows_per_second,
-        "elt_vs_ceiling_seconds": elt / (events["rows"] / ceiling_rate) if ceiling_rate else None,
-        "rowwise_elt_seconds": rowwise_seconds,
-        "elt_speedup_vs_rowwise": rowwise_seconds / elt if elt else None,
-        "work_seconds": work,
-        "gx_seconds": gx,
-        "prefect_seconds": max(overhead - gx, 0.0),
-        "overhead_seconds": overhead,
-        "overhead_share": overhead / elt if elt else None,
-        "transform_vs_naive": _ratio(run["transform_seconds"], naive["without_keys"].seconds),
-        "transform_vs_naive_with_keys": _ratio(run["transform_seconds"], naive["with_keys"].seconds),
-    }
+class RunFailed(Exception):
+    pass
 
 
-def _ratio(seconds: float | None, anchor: float) -> float | None:
-    return seconds / anchor if seconds and anchor else None
+def measure(server_url: str, shape: str, server: str, events: int, data: Path, api_url: str,
+            args: argparse.Namespace) -> dict:
+    """One run: the ELT, then the anchors on its rows; in a fresh database, dropped after."""
+    name = f"{shape}-{server}-{label(events)}"
+    database = f"bench_{shape}_{label(events)}".lower()
+    url = bench_servers.fresh_database(server_url, database)
+    load_before = os.getloadavg()
+    print(f"\nrunning the ELT: {name} ...", flush=True)
+    writes: dict[str, dict] = {}
+
+    def written(step: str, measure_step):
+        before = bench_servers.write_counters(server_url)
+        result = measure_step()
+        writes[step] = bench_servers.counted(before, bench_servers.write_counters(server_url))
+        return result
+
+    try:
+        run = written("elt", lambda: run_pipeline(data, url, name, api_url))
+        alone = staging_alone(url, data)
+        ceiling = copy_ceiling(url, OUT_DIR, args.ceiling_repeats)
+        rowwise = row_by_row(url, args.insert_cap)
+        naive = {keys: written(f"naive_{keys}", lambda k=keys: naive_transform(url, k == "with_keys"))
+                 for keys in ("without_keys", "with_keys")}
+    finally:
+        bench_servers.drop_database(server_url, database)
+    described = describe_data(data)
+    run["server_writes"] = writes
+    fig = figures(run, ceiling, rowwise, alone, naive)
+    print_run(name, described, run, ceiling, rowwise, fig, alone, naive)
+    return {"shape": shape, "server": server, "scale": label(events), "events": events,
+            "data": described, "run": run, "staging_alone": alone, "ceiling": ceiling.as_dict(),
+            "row_by_row": [{**asdict(t), "rows_per_second": t.rows_per_second,
+                            "extrapolated_seconds": t.extrapolated_seconds} for t in rowwise],
+            "naive_transform": {k: asdict(v) for k, v in naive.items()},
+            "figures": fig, "load_average": {"before": load_before, "after": os.getloadavg()}}
 
 
-def print_scale(name: str, data: dict, run: dict, ceiling, rowwise, fig: dict, alone: dict,
-                naive: dict) -> None:
-    seconds, stage = run["seconds"], run["stage"]
-    staged_rows = sum(v["rows"] for v in stage.values())
-    star_rows = sum(run["rows"].get(t, 0) for t in ("songplay", "users", "song", "artist", "time"))
-    step_rows = {"stage": staged_rows, "transform": star_rows}
-    print(f"\n== {name}: {run['staged'].get('staging_events', 0):,} events in {data['event_files']} "
-          f"files ({data['event_bytes'] / 1e6:,.0f} MB), {data['song_files']:,} song files ==")
-    print(f"  {'step':<40}{'seconds':>10}{'rows':>14}{'rows/s':>12}")
+def describe_data(path: Path) -> dict:
+    def files(sub: str) -> list[Path]:
+        return [p for p in (path / sub).rglob("*.json") if p.is_file()]
 
-    def line(step: str, secs: float, rows: int | None) -> None:
-        rate = f"{rows / secs:>12,.0f}" if rows and secs else f"{'':>12}"
-        print(f"  {step:<40}{secs:>10.2f}{(f'{rows:,}' if rows else ''):>14}{rate}")
-
-    for step, secs in seconds.items():
-        if step == "seed emulator":
-            continue
-        line(step, secs, step_rows.get(step))
-        if step == "stage":
-            for table, result in stage.items():
-                line(f"  {table}", result["seconds"], result["rows"])
-        if step == "transform":
-            for statement in run["statements"]:
-                if statement["name"].startswith(("star/", "bulk/drop", "bulk/build")):
-                    line(f"  {statement['name'].removeprefix('star/')}", statement["seconds"],
-                         statement["rows"])
-    line("ELT (flow, no seeding)", fig["elt_seconds"], None)
-    emulator = run["emulator_cpu_seconds"]
-    print(f"  S3 emulator, apart: seeding {seconds.get('seed emulator', 0):.2f}s wall; CPU "
-          f"{_s(emulator['seeding'])} seeding, {_s(emulator['serving'])} serving GETs")
-    memory = run["memory_mb"]
-    workers = " + ".join(f"{w:.0f}" for w in memory["worker_peaks"]) or "none"
-    print(f"  peak memory: pipeline process {memory['pipeline_peak']:.0f} MB; with parse workers "
-          f"{memory['pipeline_plus_workers_peak']:.0f} MB (workers {workers} MB)")
-    print(f"  COPY ceiling: {ceiling.best_rows_per_second:,.0f} rows/s (best of "
-          f"{', '.join(f'{s:.2f}' for s in ceiling.seconds)}s for {ceiling.rows:,} rows)")
-    print("  row by row: " + ", ".join(f"{t.table} {t.rows_per_second:,.0f}/s" for t in rowwise)
-          + f"; all rows of every table: {fig['rowwise_elt_seconds']:,.0f}s extrapolated")
-    print(f"  staging_events in the flow: {fig['staging_vs_ceiling']:.2f} x the COPY ceiling, "
-          f"{fig['staging_vs_rowwise']:.0f} x row by row")
-    print(f"  staging_events alone (local files, no S3, no songs load beside it): "
-          f"{alone['rows_per_second']:,.0f} rows/s = {fig['staging_alone_vs_ceiling']:.2f} x the ceiling "
-          f"(CPU {alone['cpu_seconds_main']:.1f}s here + {alone['cpu_seconds_workers']:.1f}s in workers)")
-    print(f"  ELT: {fig['elt_vs_ceiling_seconds']:.1f} x the ceiling's time for its events; "
-          f"{fig['elt_speedup_vs_rowwise']:.1f} x faster than row by row")
-    print(f"  transform {run['transform_seconds']:.2f}s = {fig['transform_vs_naive']:.2f} x the naive "
-          f"five INSERT ... SELECT ({naive['without_keys'].seconds:.2f}s), "
-          f"{fig['transform_vs_naive_with_keys']:.2f} x them with keys ({naive['with_keys'].seconds:.2f}s)")
-    print(f"  load average (other processes on the machine): "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    print(f"  Prefect+GX overhead: {fig['overhead_seconds']:.2f}s of {fig['elt_seconds']:.2f}s "
-          f"({fig['overhead_share']:.0%}; GX checks {fig['gx_seconds']:.2f}s, Prefect "
-          f"{fig['prefect_seconds']:.2f}s)")
+    logs, songs = files("log_data"), files("song_data")
+    return {"path": str(path), "event_files": len(logs), "event_bytes": sum(p.stat().st_size for p in logs),
+            "song_files": len(songs), "song_bytes": sum(p.stat().st_size for p in songs)}
 
 
-def git_commit() -> dict:
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        return done.stdout.strip()
-
-    return {"sha": git("rev-parse", "--short", "HEAD") or "unknown",
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
-
-
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="benchmarks/run.py", description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default=DEFAULT_SCALES,
-                        help=f"events per run, comma-separated (default {DEFAULT_SCALES})")
+    parser.add_argument("--shapes", default=",".join(SHAPES),
+                        type=lambda text: _names(text, SHAPES, "shapes"),
+                        help=f"data shapes, comma-separated (default {','.join(SHAPES)})")
+    parser.add_argument("--servers", default=",".join(bench_servers.SERVERS),
+                        type=lambda text: _names(text, bench_servers.SERVERS, "servers"),
+                        help=f"servers, comma-separated (default {','.join(bench_servers.SERVERS)})")
+    parser.add_argument("--scales", help="events per run, comma-separated, for every shape and server "
+                        "(e.g. 10k,100k,1M,10M); default: 1M, plus 10M for the generator on the "
+                        "embedded server")
     parser.add_argument("--insert-cap", type=int, default=20_000,
                         help="rows per table inserted one by one for the row-by-row anchor")
     parser.add_argument("--ceiling-repeats", type=int, default=3)
     parser.add_argument("--no-fixed-costs", action="store_true",
                         help="skip the command-line runs of the sample (benchmarks/fixed_costs.py)")
-    parser.add_argument("--out", type=Path, help="results JSON (default .sparkify/bench/results-<sha>.json)")
-    parser.add_argument("--summary", type=Path, metavar="RESULTS_JSON",
-                        help="print the summary table of an earlier run and exit")
+    parser.add_argument("--out", type=Path, help="results file (default benchmarks/results/"
+                        "<UTC date>-<short sha>.json)")
+    parser.add_argument("--summary", nargs="?", const="latest", metavar="RESULTS_JSON",
+                        help="print the summary table of a results file (default: the latest) and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
-    if args.summary:
-        print(markdown_summary(json.loads(args.summary.read_text())))
+    if args.summary is not None:
+        path = latest_results() if args.summary == "latest" else Path(args.summary)
+        results = json.loads(path.read_text())
+        if "runs" not in results:
+            raise SystemExit(f"{path}: not a results file of benchmarks/run.py (it has no 'runs')")
+        print(f"{path}\n\n{markdown_summary(results)}")
         return 0
-    scales = [parse_scale(s) for s in args.scales.split(",") if s.strip()]
+    try:
+        runs = plan(args.shapes, args.servers, args.scales)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.settings import PREFECT_API_URL
     from prefect.testing.utilities import prefect_test_harness
-
-    from sparkify.local.postgres import EmbeddedPostgres
-
-    commit = git_commit()
-    out = args.out or OUT_DIR / f"results-{commit['sha']}.json"
-    results = {"commit": commit, "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                                             "python": platform.python_version()},
-               "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "targets": TARGETS, "scales": {}}
     from sparkify.staging.native import NATIVE
 
-    results["compiled_staging"] = NATIVE is not None
+    commit = git_commit()
+    RESULTS_DIR.mkdir(exist_ok=True)
+    out = args.out or results_path(RESULTS_DIR, commit["sha"])
+    results = {"commit": commit, "machine": machine(), "started_at": utc_now(),
+               "compiled_staging": NATIVE is not None, "options": {k: str(v) for k, v in vars(args).items()},
+               "targets": {**TARGETS, "fixed_costs": FIXED_COST_TARGETS},
+               "servers": {}, "runs": [], "skipped": [], "failed": []}
     print("staging rows built by " + ("the compiled parser (sparkify.staging._native)" if NATIVE
                                       else "the reference alone: sparkify.staging._native is not "
                                            "built, or SPARKIFY_NATIVE=off"))
-    datasets = {events: dataset(events) for events in scales}
-    with prefect_test_harness(server_startup_timeout=120), \
-            EmbeddedPostgres(data_dir=OUT_DIR / "pgdata", database="postgres") as server:
+    datasets = prepare_data(runs, results["skipped"])
+
+    def save() -> None:
+        out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+
+    with prefect_test_harness(server_startup_timeout=120):
         api_url = PREFECT_API_URL.value()
-        for events in scales:
-            name = label(events)
-            url = fresh_database(server.url, f"bench_{name.lower()}")
-            print(f"\nrunning the ELT on {name} events ...", flush=True)
-            run = run_pipeline(datasets[events], url, name, api_url)
-            alone = staging_alone(url, datasets[events])
-            ceiling = copy_ceiling(url, OUT_DIR, args.ceiling_repeats)
-            rowwise = row_by_row(url, args.insert_cap)
-            naive = {"without_keys": naive_transform(url, keys=False),
-                     "with_keys": naive_transform(url, keys=True)}
-            data = describe_data(datasets[events])
-            fig = figures(run, ceiling, rowwise, alone, naive)
-            print_scale(name, data, run, ceiling, rowwise, fig, alone, naive)
-            results["scales"][name] = {
-                "events": events, "data": data, "run": run, "staging_alone": alone,
-                "ceiling": ceiling.as_dict(), "load_average": os.getloadavg(),
-                "row_by_row": [{**asdict(t), "rows_per_second": t.rows_per_second,
-                                "extrapolated_seconds": t.extrapolated_seconds} for t in rowwise],
-                "naive_transform": {k: asdict(v) for k, v in naive.items()},
-                "figures": fig,
-            }
-            out.write_text(json.dumps(results, indent=2))  # after every scale: a partial run counts
-        if not args.no_fixed_costs:
-            results["fixed_costs"] = measure_fixed_costs(
-                lambda name: fresh_database(server.url, name), OUT_DIR)
-            print_fixed_costs(results["fixed_costs"])
-            out.write_text(json.dumps(results, indent=2))
+        for server in dict.fromkeys(server for _, server, _ in runs):
+            with bench_servers.running(server, OUT_DIR) as server_url:
+                results["servers"][server] = bench_servers.describe(server_url)
+                for shape, on, events in runs:
+                    if on != server or (shape, events) not in datasets:
+                        continue
+                    try:
+                        results["runs"].append(measure(server_url, shape, server, events,
+                                                       datasets[shape, events], api_url, args))
+                    except RunFailed as exc:
+                        print(f"  {exc}", flush=True)
+                        results["failed"].append({"shape": shape, "server": server,
+                                                  "scale": label(events), "reason": str(exc)})
+                    save()
+                if server == "embedded" and not args.no_fixed_costs:
+                    results["fixed_costs"] = measure_fixed_costs(
+                        lambda name: bench_servers.fresh_database(server_url, name), OUT_DIR)
+                    print_fixed_costs(results["fixed_costs"])
+    results["machine"]["load_average_after"] = os.getloadavg()
+    results["finished_at"] = utc_now()
+    save()
     print("\n" + markdown_summary(results))
     print(f"\nresults: {out}")
-    return 0
+    return 1 if results["failed"] else 0
+
+
+def prepare_data(runs: list[tuple[str, str, int]], skipped: list) -> dict[tuple[str, int], Path]:
+    """Each shape's data at each scale, made (or found cached) before any server starts."""
+    datasets, tried = {}, set()
+    for shape, _, events in runs:
+        if (shape, events) in tried:
+            continue
+        tried.add((shape, events))
+        try:
+            datasets[shape, events] = shape_data(shape, events)
+        except ShapeUnavailable as exc:
+            print(f"skipping the {shape} shape at {label(events)}: {exc}", flush=True)
+            skipped += [{"shape": shape, "server": on, "scale": label(events), "reason": str(exc)}
+                        for shape_, on, n in runs if (shape_, n) == (shape, events)]
+    return datasets
 
 
 if __name__ == "__main__":

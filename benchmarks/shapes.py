@@ -1,4 +1,12 @@
-"""Data shapes for the benchmarks beside the generator's: the real sample, resampled.
+"""The data shapes the benchmark runs on, each made on first use and cached under
+.sparkify/bench/data/ (never committed):
+
+- `generator`: the project's own generator at `GeneratorSpec.for_events(events)` (about
+  1,000 users and 10,000 songs at 1M).
+- `real`: the real sample (../shared/data/udacity-sample) resampled, as below: few users
+  with very many events each, few songs, almost no play matched.
+- `many`: the generator with many users and songs (50,000 and 20,000 at every scale) over 30
+  days: many users, and most plays matched to a song.
 
 `resampled_real_sample(events, out_dir)` repeats the events of the real sample
 (../shared/data/udacity-sample: 8,056 events of 97 users, 71 songs) until there are `events`
@@ -18,6 +26,11 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sparkify.paths import STATE_DIR
+
+DATA_DIR = STATE_DIR / "bench" / "data"
+SEED = 42
+MANY_USERS, MANY_SONGS, MANY_DAYS = 50_000, 20_000, 30
 REAL_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "udacity-sample"
 DAY_MS = 86_400_000
 _TS = re.compile(rb'"ts":(-?\d+)')
@@ -67,6 +80,56 @@ def resampled_real_sample(events: int, out_dir: Path, sample: Path = REAL_SAMPLE
     shutil.copy(sample / "log_json_path.json", out_dir / "log_json_path.json")
     marker.write_text(f"{events} events from {sample}")
     return out_dir
+
+
+class ShapeUnavailable(Exception):
+    """The shape's source is not on this machine (a run skips it and says why)."""
+
+
+def generator_spec(shape: str, events: int):
+    from sparkify.local.generator import GeneratorSpec
+
+    if shape == "generator":
+        return GeneratorSpec.for_events(events, seed=SEED)
+    return GeneratorSpec(songs=MANY_SONGS, users=MANY_USERS, days=MANY_DAYS,
+                         events_per_day=max(1, round(events / MANY_DAYS)), seed=SEED)
+
+
+def generated(shape: str, events: int) -> Path:
+    """The generator's data set for `shape` ("generator" or "many") at `events`, made on first use."""
+    from sparkify.local.generator import generate
+
+    spec = generator_spec(shape, events)
+    name = f"events-{events}-seed{SEED}" if shape == "generator" else f"{shape}-{events}-seed{SEED}"
+    path = DATA_DIR / name
+    marker = path / ".complete"
+    if marker.exists() and marker.read_text() == repr(spec):
+        return path
+    shutil.rmtree(path, ignore_errors=True)
+    print(f"generating the {shape} shape, {events:,} events, into {path} ...", flush=True)
+    generate(path, spec)
+    marker.write_text(repr(spec))
+    return path
+
+
+def real(events: int) -> Path:
+    if not (REAL_SAMPLE / "log_data").is_dir():
+        raise ShapeUnavailable(f"the real sample is not at {REAL_SAMPLE} (no log_data/ there)")
+    path = DATA_DIR / f"real-resampled-{events}"
+    if not (path / ".complete").is_file():
+        print(f"resampling the real sample to {events:,} events into {path} ...", flush=True)
+    return resampled_real_sample(events, path, REAL_SAMPLE)
+
+
+SHAPES = {"generator": lambda events: generated("generator", events), "real": real,
+          "many": lambda events: generated("many", events)}
+
+
+def shape_data(shape: str, events: int) -> Path:
+    """The directory (S3 layout) of `shape` at `events`; ShapeUnavailable when it cannot be made."""
+    if shape not in SHAPES:
+        raise ValueError(f"unknown shape {shape!r} (choose from {', '.join(SHAPES)})")
+    return SHAPES[shape](events)
 
 
 if __name__ == "__main__":

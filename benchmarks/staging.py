@@ -2,8 +2,8 @@
 
 On the embedded PostgreSQL, a fresh database per shape: `staging_alone` (Warehouse.stage of
 the events from local files; best of `--repeats`) and then `copy_ceiling` (PostgreSQL's own
-COPY of the rows just staged) in the same run, for the generator's data (benchmarks/run.py's
-`dataset`) and the real sample resampled (benchmarks/shapes.py). Prints rows/s and the ratio.
+COPY of the rows just staged) in the same run, for each data shape of benchmarks/shapes.py
+(default: the generator's and the real sample resampled). Prints rows/s and the ratio.
 """
 
 from __future__ import annotations
@@ -18,12 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.anchors import copy_ceiling, staging_alone  # noqa: E402
-from benchmarks.run import OUT_DIR, dataset, fresh_database, label, parse_scale  # noqa: E402
-from benchmarks.shapes import resampled_real_sample  # noqa: E402
-
-SHAPES = {"generator": dataset,
-          "real-resampled": lambda events: resampled_real_sample(
-              events, OUT_DIR / "data" / f"real-resampled-{events}")}
+from benchmarks.run import OUT_DIR, label, parse_scale  # noqa: E402
+from benchmarks.servers import fresh_database  # noqa: E402
+from benchmarks.shapes import SHAPES, shape_data  # noqa: E402
 
 
 def measure(server_url: str, shape: str, data: Path, repeats: int, ceiling_repeats: int) -> dict:
@@ -44,7 +41,7 @@ def measure(server_url: str, shape: str, data: Path, repeats: int, ceiling_repea
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=parse_scale, default=1_000_000)
-    parser.add_argument("--shapes", default=",".join(SHAPES))
+    parser.add_argument("--shapes", default="generator,real", help=f"of {', '.join(SHAPES)}")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--ceiling-repeats", type=int, default=3)
     parser.add_argument("--out", type=Path)
@@ -56,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with EmbeddedPostgres(data_dir=OUT_DIR / "pgdata", database="postgres") as server:
         for shape in args.shapes.split(","):
-            data = SHAPES[shape](args.events)
+            data = shape_data(shape, args.events)
             result = measure(server.url, shape, data, args.repeats, args.ceiling_repeats)
             alone = result["staging_alone"]
             print(f"{shape} {label(args.events)}: staging alone {alone['rows_per_second']:,.0f} rows/s "

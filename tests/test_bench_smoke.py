@@ -164,21 +164,38 @@ def test_a_fatal_error_stops_the_parse_and_names_file_and_line(monkeypatch):
         list(chunks)
 
 
-def test_bench_script_runs_at_a_tiny_scale(tmp_path):
+@pytest.mark.slow  # two servers, two ELT runs and their anchors: about a minute and a half
+def test_bench_runs_at_a_tiny_scale_on_both_servers(tmp_path):
+    """The bench's plumbing end to end: the generator's data on the embedded server and on a
+    default one, the results file, and the summary's rows."""
     out = tmp_path / "results.json"
     run = subprocess.run(
-        [sys.executable, "benchmarks/run.py", "--scales", "2000", "--insert-cap", "50",
-         "--ceiling-repeats", "1", "--no-fixed-costs", "--out", str(out)],  # those: four CLI runs
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=400, check=False)
+        [sys.executable, "benchmarks/run.py", "--scales", "2000", "--shapes", "generator",
+         "--servers", "embedded,default", "--insert-cap", "50", "--ceiling-repeats", "1",
+         "--no-fixed-costs", "--out", str(out)],  # those: four CLI runs
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600, check=False)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    assert "COPY ceiling" in run.stdout and "row by row" in run.stdout
     results = json.loads(out.read_text())
-    scale = results["scales"]["2k"]
-    assert scale["run"]["staged"]["staging_events"] > 1000
-    assert scale["figures"]["elt_speedup_vs_rowwise"] > 0
-    assert scale["run"]["memory_mb"]["pipeline_peak"] > 0
-    timed = {statement["name"] for statement in scale["run"]["statements"]}  # the step table
-    assert {"star/songplay", "bulk/build_indexes (songplay)"} <= timed
+    assert [(r["shape"], r["server"], r["scale"]) for r in results["runs"]] == [
+        ("generator", "embedded", "2k"), ("generator", "default", "2k")]
+    assert results["machine"]["nproc"] >= 1 and len(results["machine"]["load_average_after"]) == 3
+    assert set(results["commit"]) == {"sha", "dirty"}
+    wal = {name: about["settings"]["max_wal_size"] for name, about in results["servers"].items()}
+    assert wal["embedded"]["setting"] == "4096" and wal["default"]["setting"] == "1024"  # MB
+    for each in results["runs"]:
+        assert each["run"]["staged"]["staging_events"] > 1000
+        fig = each["figures"]
+        assert fig["elt_vs_floor"] > 1 and fig["transform_vs_naive_with_keys"] > 0
+        assert fig["elt_speedup_vs_rowwise"] > 0 and 0 < fig["gx_share"] < 1
+        assert 0 < fig["gx_checkpoint_share"] <= fig["gx_share"]  # the checkpoints' own time: within
+        timed = {statement["name"] for statement in each["run"]["statements"]}  # the step table
+        assert {"star/songplay", "bulk/build_indexes (songplay)"} <= timed
+
+    summary = subprocess.run([sys.executable, "benchmarks/run.py", "--summary", str(out)],
+                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=True)
+    rows = [line for line in summary.stdout.splitlines() if line.startswith("| generator |")]
+    assert [row.split(" | ")[1] for row in rows] == ["embedded", "default"]
+    assert "no run at a target's scale" in summary.stdout
 
 
 def test_gets_bench_runs_at_a_tiny_scale(tmp_path):
