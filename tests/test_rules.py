@@ -1,0 +1,80 @@
+"""The rules of issue #27 item 9, each through the whole run on both engines: the local profile
+(client-side staging into PostgreSQL) and the Redshift engine against its stand-in (server-side
+COPY by Redshift's documented rules). The README's table "One rule per oddity" lists them;
+where a rule leaves records as they are or changes them quietly, the run's summary and a
+warning say how many it affected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import orjson
+import pytest
+from conftest import event, query, song, write_dataset
+from pydantic import SecretStr
+
+from flows.main import elt
+from sparkify.errors import MalformedRecordError, QualityGateError
+from sparkify.staging.loader import PARSE_CHUNK_BYTES
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+DAY = "2018-11-02"
+LOG_KEY = f"s3://sparkify-local/log_data/2018/11/{DAY}-events.json"
+SONGS = {"TRAAAAA1": [song("SO1", "A", "AR1", "X")]}
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    url: str
+
+    def run(self, data, **options):
+        return elt(data=str(data), warehouse_url=SecretStr(self.url),
+                   redshift_standin=self.name == "redshift", **options)
+
+    def refuses(self, data, rule: str) -> str:
+        """The one-line error of a run that refuses a record breaking `rule`: malformed at
+        staging on the client path, the staging gate on Redshift (README, "Every value is
+        checked where it is staged")."""
+        expected = QualityGateError if self.name == "redshift" else MalformedRecordError
+        with pytest.raises(expected) as failure:
+            self.run(data)
+        assert rule in str(failure.value) and "\n" not in str(failure.value)
+        return str(failure.value)
+
+
+@pytest.fixture(params=["local", pytest.param("redshift", marks=pytest.mark.slow)])
+def engine(request, warehouse_url) -> Engine:
+    if request.param == "local":
+        return Engine("local", warehouse_url)
+    standin = request.getfixturevalue("standin_db")
+    return Engine("redshift", standin.login_url(standin.issue_password(3600)))
+
+
+def test_a_pretty_printed_object_across_a_parse_chunk_cut_is_one_record(tmp_path, engine):
+    """Rule (Redshift's COPY JSON): a pretty-printed object is one record wherever it lies in
+    its file; the client path cuts a body into parse chunks only between two objects."""
+    lines = [orjson.dumps(event(userId="1", itemInSession=item, userAgent="u" * 1000))
+             for item in range(PARSE_CHUNK_BYTES // 1000)]
+    starts_at = PARSE_CHUNK_BYTES - 100  # the body is cut at the first newline past the size
+    size, before = 0, 0
+    while size + len(lines[before]) + 1 <= starts_at - 400:
+        size += len(lines[before]) + 1
+        before += 1
+    base = len(orjson.dumps(event(userId="1", itemInSession=99_999, userAgent="")))
+    pad = orjson.dumps(event(userId="1", itemInSession=99_999,
+                             userAgent="p" * (starts_at - size - 1 - base)))
+    lines = [*lines[:before], pad, *lines[before:]]
+    before += 1
+    pretty = orjson.dumps(event(userId="2", itemInSession=0, song="A", artist="X"),
+                          option=orjson.OPT_INDENT_2)
+    assert sum(len(line) + 1 for line in lines[:before]) == starts_at and len(pretty) > 200
+    write_dataset(tmp_path, {DAY: [*lines[:before], pretty, *lines[before:]]}, SONGS)
+
+    summary = engine.run(tmp_path)
+
+    assert summary.malformed == 0
+    assert query(engine.url, "SELECT COUNT(*) FROM staging_events") == [(len(lines) + 1,)]
+    assert query(engine.url, "SELECT user_id, song_id FROM songplay WHERE user_id = '2'") == [
+        ("2", "SO1")]
