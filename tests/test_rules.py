@@ -52,6 +52,32 @@ def engine(request, warehouse_url) -> Engine:
     return Engine("redshift", standin.login_url(standin.issue_password(3600)))
 
 
+def test_a_negative_item_in_session_is_refused(tmp_path, engine):
+    """Rule: itemInSession counts a session's events from 0; a negative one is a malformed
+    record (a critical rule of the staging suite, applied per record on the client path)."""
+    write_dataset(tmp_path, {DAY: [event(userId="1"), event(userId="2", itemInSession=-1)]}, SONGS)
+
+    message = engine.refuses(tmp_path, "item_in_session is 0 or more")
+
+    if engine.name == "local":
+        assert f"{LOG_KEY} line 2: key 'itemInSession': -1 breaks the rule" in message
+    assert query(engine.url, "SELECT COUNT(*) FROM songplay") == [(0,)]
+
+
+
+def test_a_negative_song_year_is_refused(tmp_path, engine):
+    """Rule: a song's year is 0 (unknown) or more; a negative one is a malformed record."""
+    write_dataset(tmp_path, {DAY: [event(userId="1")]},
+                  {"TRAAAAA1": [song("SO1", "A", "AR1", "X"), song("SO2", "B", "AR1", "X", year=-1)]})
+
+    message = engine.refuses(tmp_path, "year is 0 (unknown) or more")
+
+    if engine.name == "local":
+        assert "TRAAAAA1.json line 2: key 'year': -1 breaks the rule" in message
+    assert query(engine.url, "SELECT COUNT(*) FROM song") == [(0,)]
+
+
+
 def test_a_pretty_printed_object_across_a_parse_chunk_cut_is_one_record(tmp_path, engine):
     """Rule (Redshift's COPY JSON): a pretty-printed object is one record wherever it lies in
     its file; the client path cuts a body into parse chunks only between two objects."""
