@@ -65,10 +65,13 @@ class Event:
 
     @classmethod
     def of(cls, record: dict) -> Event | None:
-        if not record.get("userId"):
+        """The event as staged: blanks around the userId and after the page dropped; a play is
+        page 'NextSong' exactly (README, "One rule per oddity")."""
+        user_id = (record.get("userId") or "").strip(" ")
+        if not user_id:
             return None
-        play = record["page"] == "NextSong"
-        return cls(record["userId"], record["sessionId"], record["itemInSession"], record["ts"],
+        play = record["page"].rstrip(" ") == "NextSong"
+        return cls(user_id, record["sessionId"], record["itemInSession"], record["ts"],
                    play, _blank(record["level"]), _blank(record["firstName"]),
                    _blank(record["lastName"]), _blank(record["gender"]),
                    _blank(record["song"]) if play else None,

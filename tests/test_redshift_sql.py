@@ -44,7 +44,7 @@ RUN_STATEMENTS = (
     "report/row_count", "report/existing_tables",
     *(f"analytics/{question}" for question in QUESTIONS),
     "quality/table_exists", "staging/canonical_user_ids",
-    "staging/trim_staging_events", "staging/trim_staging_songs",
+    "staging/trim_user_ids", "staging/trim_staging_events", "staging/trim_staging_songs",
 )
 # sqlglot has no grammar for these; each is a keyword and a table name.
 UNPARSED_ALLOWED = {"lock/acquire": "LOCK elt_lock"}

@@ -52,6 +52,24 @@ def engine(request, warehouse_url) -> Engine:
     return Engine("redshift", standin.login_url(standin.issue_password(3600)))
 
 
+def test_a_user_id_with_blanks_around_it_is_the_user_without_them_and_counted(tmp_path, engine):
+    """Rule: blanks around a userId are dropped at staging (' 7 ', '7 ' and '  7' are user '7');
+    a userId of blanks only is empty (no user). The run says how many it trimmed."""
+    user_ids = ["7", " 7 ", "7 ", "  7", "   ", " 12.0"]
+    write_dataset(tmp_path, {DAY: [event(userId=user_id, itemInSession=item, page="Home")
+                                   for item, user_id in enumerate(user_ids)]}, SONGS)
+
+    summary = engine.run(tmp_path)
+
+    assert query(engine.url, "SELECT user_id FROM users ORDER BY 1") == [("12",), ("7",)]
+    assert query(engine.url, "SELECT user_id, COUNT(*) FROM staging_events GROUP BY 1 ORDER BY 1") \
+        == [("", 1), ("12", 1), ("7", 4)]
+    warning = "5 events whose userId has blanks around it: staged without them"
+    assert summary.oddities == (warning,)
+    assert warning in summary.text()
+
+
+
 def test_a_negative_item_in_session_is_refused(tmp_path, engine):
     """Rule: itemInSession counts a session's events from 0; a negative one is a malformed
     record (a critical rule of the staging suite, applied per record on the client path)."""
