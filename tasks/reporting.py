@@ -100,7 +100,7 @@ def summarize_run(runtime: Runtime, staged: list[StageResult]) -> RunSummary:
     summary = RunSummary(rows, matched, {}, {r.table: r.rows for r in staged},
                          sum(len(r.errors) for r in staged),
                          {key: where for r in staged for key, where in r.unmapped_keys.items()},
-                         oddities_of(staged))
+                         oddities_of(warehouse, staged))
     for said in summary.oddities:
         get_run_logger().warning("%s", said)
     publish_table(

@@ -6,6 +6,7 @@ warning say how many it affected."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import orjson
@@ -52,6 +53,25 @@ def engine(request, warehouse_url) -> Engine:
     return Engine("redshift", standin.login_url(standin.issue_password(3600)))
 
 
+def test_a_page_that_is_next_song_but_for_case_or_blanks_is_staged_not_a_play_and_counted(
+        tmp_path, engine):
+    """Rule: a play is page = 'NextSong' exactly (the contract); 'nextsong', ' NextSong' or
+    'Next Song' is staged as it is, is not a play, and the run says how many there were. A
+    trailing blank is dropped at staging first, so 'NextSong ' is a play."""
+    pages = ["NextSong", "NextSong ", "nextsong", " NextSong", "Next Song", "NEXT SONG", "Home"]
+    write_dataset(tmp_path, {DAY: [event(userId="1", itemInSession=item, page=page)
+                                   for item, page in enumerate(pages)]}, SONGS)
+
+    summary = engine.run(tmp_path)
+
+    assert query(engine.url, "SELECT item_in_session FROM songplay ORDER BY 1") == [(0,), (1,)]
+    assert query(engine.url, "SELECT COUNT(*) FROM staging_events") == [(7,)]
+    warning = "4 events whose page is NextSong but for case or blanks: staged, not plays"
+    assert summary.oddities == (warning,)
+    assert warning in summary.text()
+
+
+
 def test_a_user_id_with_blanks_around_it_is_the_user_without_them_and_counted(tmp_path, engine):
     """Rule: blanks around a userId are dropped at staging (' 7 ', '7 ' and '  7' are user '7');
     a userId of blanks only is empty (no user). The run says how many it trimmed."""
@@ -93,6 +113,31 @@ def test_a_negative_song_year_is_refused(tmp_path, engine):
     if engine.name == "local":
         assert "TRAAAAA1.json line 2: key 'year': -1 breaks the rule" in message
     assert query(engine.url, "SELECT COUNT(*) FROM song") == [(0,)]
+
+
+
+def test_a_title_in_another_unicode_normalization_form_does_not_match_and_is_counted(
+        tmp_path, engine):
+    """Rule: titles and artist names match when their characters are the same code points, on
+    both engines (neither normalizes: Redshift has no normalization function); a play whose
+    song and artist equal a song's only in another form (NFD 'Café' beside NFC 'Café') stays
+    unmatched, and the run says how many there were."""
+    composed, decomposed = "Café Noir", unicodedata.normalize("NFD", "Café Noir")
+    assert composed != decomposed
+    events = [event(userId="1", song=decomposed, artist="Élodie", length=200.0),
+              event(userId="1", itemInSession=1, song=composed, artist="Élodie", length=200.0),
+              event(userId="1", itemInSession=2, song="Ça", artist="Élodie", length=200.0)]
+    songs = {"TRAAAAA1": [song("SO1", composed, "AR1", "Élodie")]}
+    write_dataset(tmp_path, {DAY: events}, songs)
+
+    summary = engine.run(tmp_path)
+
+    assert query(engine.url, "SELECT item_in_session, song_id FROM songplay ORDER BY 1") == [
+        (0, None), (1, "SO1"), (2, None)]
+    warning = ("1 NextSong event whose song and artist equal a song's title and artist name only "
+               "in another Unicode normalization form: not matched")
+    assert summary.oddities == (warning,)
+    assert warning in summary.text()
 
 
 
