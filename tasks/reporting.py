@@ -10,6 +10,7 @@ from typing import Iterator
 from prefect.logging import get_run_logger
 
 from sparkify.errors import MalformedRecordError
+from sparkify.oddities import oddities_of
 from sparkify.runtime import Runtime
 from sparkify.model import STAR_TABLES
 from sparkify.warehouse.base import StageResult
@@ -46,6 +47,7 @@ class RunSummary:
     staged: dict[str, int]
     malformed: int
     unmapped_keys: dict[str, str] = field(default_factory=dict)  # key -> where first seen
+    oddities: tuple[str, ...] = ()  # the records each quiet rule affected (sparkify/oddities.py)
     report_page: str | None = None  # None on a dry run, which writes no page
 
     def text(self) -> str:
@@ -62,6 +64,7 @@ class RunSummary:
         if self.unmapped_keys:
             lines.append("keys no column maps, not loaded: " + "; ".join(
                 f"{key!r} (first in {where})" for key, where in self.unmapped_keys.items()))
+        lines += self.oddities
         lines += ["", "seconds per step:"]
         lines += [f"  {step:<{width}}  {secs:>10.2f}" for step, secs in self.seconds.items()]
         if self.report_page:
@@ -96,7 +99,10 @@ def summarize_run(runtime: Runtime, staged: list[StageResult]) -> RunSummary:
     matched = warehouse.count("analytics/matched_share")  # its first column: the matched plays
     summary = RunSummary(rows, matched, {}, {r.table: r.rows for r in staged},
                          sum(len(r.errors) for r in staged),
-                         {key: where for r in staged for key, where in r.unmapped_keys.items()})
+                         {key: where for r in staged for key, where in r.unmapped_keys.items()},
+                         oddities_of(warehouse, staged))
+    for said in summary.oddities:
+        get_run_logger().warning("%s", said)
     publish_table(
         key="sparkify-row-counts",
         rows=[{"table": t, "rows": n} for t, n in summary.rows.items()],

@@ -67,10 +67,12 @@ class Event:
 
     @classmethod
     def of(cls, record: dict) -> Event | None:
-        user_id = _blank(record.get("userId"))
-        if user_id is None:
+        """The event as staged: blanks around the userId and after the page dropped; a play is
+        page 'NextSong' exactly (README, "One rule per oddity")."""
+        user_id = (record.get("userId") or "").strip(" ")
+        if not user_id:
             return None
-        play = _blank(record["page"]) == "NextSong"
+        play = record["page"].rstrip(" ") == "NextSong"
         return cls(user_id, record["sessionId"], record["itemInSession"], record["ts"],
                    play, _blank(record["level"]), _blank(record["firstName"]),
                    _blank(record["lastName"]), _blank(record["gender"]),

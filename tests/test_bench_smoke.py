@@ -35,7 +35,8 @@ ODD_LINES = [b"", b"  \r", b"[1, 2]", b'"str"', b"{bad", b'{"a": "x\r', b"null",
 
 
 def _odd_body(rng: random.Random) -> bytes:
-    """Lines mixing every value type, escapes, bad JSON, blank lines, CRLF and a BOM."""
+    """Lines mixing every value type, escapes, bad JSON, blank lines, CRLF, a BOM and
+    pretty-printed objects (which a cut between chunks must not split)."""
     keys = [*event().keys(), *song("S", "T", "A", "N").keys(), "a", "x", "Title", "SONG_ID"]
     lines = []
     for _ in range(rng.randint(0, 40)):
@@ -46,6 +47,8 @@ def _odd_body(rng: random.Random) -> bytes:
         if rng.random() < 0.1:
             record["a"] = {"b": rng.choice(ODD_VALUES)}
         line = orjson.dumps(record) if rng.random() < 0.5 else json.dumps(record).encode()
+        if rng.random() < 0.1:
+            line = json.dumps(record, indent=rng.choice([0, 2])).encode()
         lines.append(line + (b"\r" if rng.random() < 0.1 else b""))
     body = b"\n".join(lines) + (b"\n" if rng.random() < 0.3 else b"")
     return (BOM + body) if rng.random() < 0.1 else body

@@ -53,6 +53,8 @@ BAD_VALUES = {
     "a NextSong event without ts": (
         orjson.dumps({k: v for k, v in event(userId="2").items() if k != "ts"}),
         "key 'ts': missing or null, but the rule is 'ts is never null'"),
+    "a negative itemInSession": (_raw_event(userId="2", itemInSession=-1),
+                                 "key 'itemInSession': -1 breaks the rule 'item_in_session is 0 or more'"),
     "a level outside its set": (_raw_event(userId="2", level="gold"),
                                 "key 'level': 'gold' breaks the rule 'level is free or paid'"),
     "a NUL inside a string": (b'{"userId": "9\\u0000001", "page": "Home", "ts": 1541200000000,'

@@ -13,6 +13,7 @@ from sqlglot import exp
 from sparkify.staging.compression import BZIP2, GZIP, ZSTD
 from sparkify.warehouse.copy_failures import CopyContext, explain
 from sparkify.analytics.figures import QUESTIONS
+from sparkify.oddities import QUERIES as ODDITY_QUERIES
 from sparkify.warehouse.redshift import copy_params
 from sparkify.model import TABLES, TRANSFORM_STEPS
 from sparkify.sqllib import SQL_ROOT, SqlLibrary
@@ -45,7 +46,8 @@ RUN_STATEMENTS = (
     "report/row_count", "report/existing_tables",
     *(f"analytics/{question}" for question in QUESTIONS),
     "quality/table_exists", "staging/canonical_user_ids",
-    "staging/trim_staging_events", "staging/trim_staging_songs",
+    "staging/trim_user_ids", "staging/trim_staging_events", "staging/trim_staging_songs",
+    *ODDITY_QUERIES,
 )
 # sqlglot has no grammar for these; each is a keyword and a table name.
 UNPARSED_ALLOWED = {"lock/acquire": "LOCK elt_lock"}

@@ -4,7 +4,9 @@ load of them all, and as a small Python oracle of the contract's semantics says 
 Generated data has what makes incremental loads hard: days that arrive late, songs that arrive
 after their plays, the same play in two objects with different ts and details, users who change
 level several times, several events of a user in one millisecond, songs and artists repeated
-with different details, titles several songs share. One PostgreSQL, no Prefect, no S3 emulator.
+with different details, titles several songs share; and the oddities of the README's "One rule
+per oddity" that change what a record is: user ids with blanks around them, pages that are
+NextSong but for case or blanks. One PostgreSQL, no Prefect, no S3 emulator.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def _events(rng: random.Random) -> dict[str, list[dict]]:
             ts = T0 + day * DAY_MS + rng.randrange(DAY_MS // 2)
             for item in range(rng.randint(2, 8)):
                 page = rng.choice(["NextSong"] * 6 + ["Home", "Submit Upgrade", "Submit Downgrade"])
+                if page == "NextSong" and rng.random() < 0.1:  # a play only but for its case
+                    page = rng.choice(["NextSong ", "nextsong", " NextSong", "Next Song"])
                 if page.startswith("Submit") or rng.random() < 0.1:
                     level = rng.choice(["free", "paid", ""])
                 ts += rng.choice([0, 0, 1, 1000, 60_000])  # several events in one millisecond
@@ -76,9 +80,9 @@ def _events(rng: random.Random) -> dict[str, list[dict]]:
                     "registration": 1540919166796.0, "sessionId": user * 100 + session,
                     "song": rng.choice(TITLES + ["unknown"]), "status": 200, "ts": ts,
                     "userAgent": rng.choice(["Mozilla/5.0", ""]),
-                    "userId": rng.choice([str(user)] * 9 + [""])}
+                    "userId": rng.choice([str(user)] * 9 + ["", f" {user} ", f"{user}  ", "  "])}
                 files.setdefault(f"log_data/2018/11/2018-11-0{day + 1}-events.json", []).append(event)
-                if page == "NextSong":
+                if page.strip() == "NextSong":
                     plays.append(event)
     for number, play in enumerate(rng.sample(plays, min(len(plays), rng.randint(1, 5)))):
         copy = dict(play, ts=play["ts"] + rng.choice([-5000, 0, 7]), level=rng.choice(["free", "paid"]),

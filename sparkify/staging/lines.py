@@ -5,6 +5,7 @@ for every line it gives back, with exactly the reference's rows, errors and mess
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -182,16 +183,35 @@ def _raw(line: bytes) -> str:
 # ---- chunks: the compiled parser, and the reference for the lines it gives back -------------
 
 def line_chunks(body: bytes, size: int) -> Iterator[bytes]:
-    """Pieces of `body`, cut after a newline every ~`size` bytes, a leading byte-order mark
-    dropped (as `copy_lines` does). A piece's line numbers start where the previous piece's
-    `CopyChunk.line_breaks` end: counted by the parse, not here, where it would be a second
-    pass over every byte in the process that feeds COPY."""
+    """Pieces of `body`, cut between two objects every ~`size` bytes, a leading byte-order
+    mark dropped (as `copy_lines` does), so each piece parses as the whole body does. A piece's
+    line numbers start where the previous piece's `CopyChunk.line_breaks` end: counted by the
+    parse, not here, where it would be a second pass over every byte in the process that feeds
+    COPY."""
     start = len(BOM) if body.startswith(BOM) else 0
     while start < len(body):
-        end = body.find(b"\n", start + max(size, 1) - 1)
-        end = len(body) if end < 0 else end + 1
+        end = _cut_after(body, start + max(size, 1) - 1)
         yield body[start:end]
         start = end
+
+
+# The newline after a line that ends an object, before one that starts an object: no JSON value
+# spans it (`}` then `{` is never valid inside one), so a pretty-printed object is never cut.
+_BETWEEN_OBJECTS = re.compile(rb"\}[ \t\r]*\n(?=[ \t\r\n]*\{)")
+
+
+def _cut_after(body: bytes, position: int) -> int:
+    """Where a piece that reaches `position` ends: after the first newline between two objects
+    from there; the whole rest when the body ends within a record's size limit without one;
+    else (4 MB of anything but consecutive objects) after the first newline."""
+    window = position + MAX_RECORD_BYTES
+    between = _BETWEEN_OBJECTS.search(body, position, window)
+    if between is not None:
+        return between.end()
+    if window >= len(body):
+        return len(body)
+    end = body.find(b"\n", position)
+    return len(body) if end < 0 else end + 1
 
 
 def copy_chunk(chunk: bytes, source: str, mapper: RowMapper) -> CopyChunk:

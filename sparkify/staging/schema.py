@@ -49,7 +49,7 @@ STAGING_EVENTS = StagingTable("staging_events", (
     Column("session_id", BIGINT, "sessionId"), Column("song", TEXT, "song", FREE_TEXT),
     Column("status", BIGINT, "status"), Column("ts", BIGINT, "ts"),
     Column("user_agent", TEXT, "userAgent", FREE_TEXT), Column("user_id", TEXT, "userId", KEY),
-), after_load=("staging/trim_staging_events", "staging/canonical_user_ids"))
+), after_load=("staging/trim_user_ids", "staging/trim_staging_events", "staging/canonical_user_ids"))
 STAGING_SONGS = StagingTable("staging_songs", tuple(
     Column(name, kind, name, width) for name, kind, width in (
         ("num_songs", INT, None), ("artist_id", TEXT, KEY), ("artist_latitude", FLOAT, None),

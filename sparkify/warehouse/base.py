@@ -51,6 +51,7 @@ class StageResult:
     rows_by_key: dict[str, int] = field(default_factory=dict)  # for the load ledger
     seconds: float = 0.0
     unmapped_keys: dict[str, str] = field(default_factory=dict)  # key -> where first seen
+    changed_after_load: dict[str, int] = field(default_factory=dict)  # statement -> rows it changed
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,7 @@ class Warehouse(ABC):
             self._load(cur, table, source, store, result, max_errors=max_errors, run_id=run_id,
                        progress=progress)
             for name in source.mapper.table.after_load:
-                self.run(cur, name)
+                result.changed_after_load[name] = self.run(cur, name)
             if keep_errors:
                 self._record_errors(cur, table, result.errors, run_id)
             self.run(cur, "staging/analyze", table=table)

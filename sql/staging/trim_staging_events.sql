@@ -3,6 +3,7 @@
 -- insignificant": https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html),
 -- PostgreSQL does not. Kept, they would match, group and de-duplicate differently on the two
 -- engines (a title 'Song ' is the play of 'Song' on Redshift only); dropped, both agree.
+-- user_id is trimmed at both ends before this (staging/trim_user_ids).
 UPDATE staging_events
 SET
     artist = RTRIM(artist),
@@ -15,8 +16,7 @@ SET
     method = RTRIM(method),
     page = RTRIM(page),
     song = RTRIM(song),
-    user_agent = RTRIM(user_agent),
-    user_id = RTRIM(user_id)
+    user_agent = RTRIM(user_agent)
 WHERE
     RIGHT(artist, 1) = ' '
     OR RIGHT(auth, 1) = ' '
@@ -29,4 +29,3 @@ WHERE
     OR RIGHT(page, 1) = ' '
     OR RIGHT(song, 1) = ' '
     OR RIGHT(user_agent, 1) = ' '
-    OR RIGHT(user_id, 1) = ' '

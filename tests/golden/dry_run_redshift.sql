@@ -402,12 +402,25 @@ SELECT
     PG_LAST_COPY_COUNT() AS rows_loaded,
     PG_LAST_COPY_ID() AS copy_query_id;
 
+-- staging/trim_user_ids (connection 5)
+-- Blanks around a userId are dropped on every engine: " 7 " is user "7", an id being its
+-- characters, not its padding (Redshift ignores trailing blanks in comparisons anyway:
+-- staging/trim_staging_events); a userId of blanks only becomes empty, no user. The rows it
+-- changes are counted in the run's warnings (sparkify/quality/oddities.py). LENGTH counts
+-- trailing blanks on both engines, where = would ignore them on Redshift
+-- (https://docs.aws.amazon.com/redshift/latest/dg/r_LEN.html; BTRIM:
+-- https://docs.aws.amazon.com/redshift/latest/dg/r_BTRIM.html).
+UPDATE staging_events
+SET user_id = BTRIM(user_id)
+WHERE LENGTH(BTRIM(user_id)) < LENGTH(user_id);
+
 -- staging/trim_staging_events (connection 5)
 -- Trailing blanks dropped from every text column of staging_events, on every engine:
 -- Redshift compares VARCHAR values ignoring them ("the trailing blanks ... are semantically
 -- insignificant": https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html),
 -- PostgreSQL does not. Kept, they would match, group and de-duplicate differently on the two
 -- engines (a title 'Song ' is the play of 'Song' on Redshift only); dropped, both agree.
+-- user_id is trimmed at both ends before this (staging/trim_user_ids).
 UPDATE staging_events
 SET
     artist = RTRIM(artist),
@@ -420,8 +433,7 @@ SET
     method = RTRIM(method),
     page = RTRIM(page),
     song = RTRIM(song),
-    user_agent = RTRIM(user_agent),
-    user_id = RTRIM(user_id)
+    user_agent = RTRIM(user_agent)
 WHERE
     RIGHT(artist, 1) = ' '
     OR RIGHT(auth, 1) = ' '
@@ -433,8 +445,7 @@ WHERE
     OR RIGHT(method, 1) = ' '
     OR RIGHT(page, 1) = ' '
     OR RIGHT(song, 1) = ' '
-    OR RIGHT(user_agent, 1) = ' '
-    OR RIGHT(user_id, 1) = ' ';
+    OR RIGHT(user_agent, 1) = ' ';
 
 -- staging/canonical_user_ids (connection 5)
 -- A userId written as an integral number (12.0, or "12.0") names the same user as 12: staged
@@ -1136,7 +1147,7 @@ ANALYZE user_level_history;
 
 -- ---- beside the transaction above, on another thread ----
 
--- check staging: the Great Expectations checkpoint 'staging', 17 expectations on staging_events, staging_songs (read-only queries GX generates; not run on a dry run)
+-- check staging: the Great Expectations checkpoint 'staging', 19 expectations on staging_events, staging_songs (read-only queries GX generates; not run on a dry run)
 
 -- ---- end of the work beside it ----
 
@@ -1489,6 +1500,55 @@ SELECT
 FROM play_counts;
 
 COMMIT; -- connection 11
+
+-- session/search_path (connection 12)
+-- Every connection first names the schema that holds the pipeline's tables.
+SET search_path TO "public";
+
+COMMIT; -- connection 12
+
+-- oddities/pages_like_next_song (connection 12)
+-- The staged events whose page is NextSong but for case or blanks ('nextsong', ' NextSong',
+-- 'Next Song'): staged as they are, and not plays, as a play is page = 'NextSong' exactly
+-- (staged_user_events). Trailing blanks were dropped at staging: 'NextSong ' is a play.
+SELECT COUNT(*)
+FROM staging_events
+WHERE page <> 'NextSong'
+  AND UPPER(REPLACE(page, ' ', '')) = 'NEXTSONG';
+
+-- oddities/unmatched_plays_beyond_ascii (connection 12)
+-- The staged plays no kept song matches whose song or artist has a character beyond ASCII
+-- (more bytes than characters), by song and artist: only such a text can equal a song's title
+-- or artist name in another Unicode normalization form. Neither engine normalizes (Redshift
+-- has no function for it: https://docs.aws.amazon.com/redshift/latest/dg/String_functions_header.html);
+-- sparkify/oddities.py compares them in NFC, to count them. LENGTH counts characters and
+-- OCTET_LENGTH bytes on both (https://docs.aws.amazon.com/redshift/latest/dg/r_LEN.html).
+SELECT
+    song,
+    artist,
+    COUNT(*) AS events
+FROM staged_user_events AS staged
+WHERE is_play
+  AND (OCTET_LENGTH(song) > LENGTH(song) OR OCTET_LENGTH(artist) > LENGTH(artist))
+  AND NOT EXISTS (
+      SELECT 1
+      FROM song_records
+      WHERE song_records.title = staged.song
+        AND song_records.artist_name = staged.artist
+  )
+GROUP BY song, artist;
+
+-- oddities/song_names_beyond_ascii (connection 12)
+-- The kept songs' titles and artist names with a character beyond ASCII (more bytes than
+-- characters): what sparkify/oddities.py compares the unmatched plays with, in NFC.
+SELECT DISTINCT
+    title,
+    artist_name
+FROM song_records
+WHERE OCTET_LENGTH(title) > LENGTH(title)
+   OR OCTET_LENGTH(artist_name) > LENGTH(artist_name);
+
+COMMIT; -- connection 12
 
 -- report: the page is rendered but not saved to .sparkify/report/index.html on a dry run
 
