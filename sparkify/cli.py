@@ -1,10 +1,9 @@
-"""Shared command-line behaviour: quiet Prefect set-up, one-line errors, --debug tracebacks."""
+"""Shared command-line behaviour: the local Prefect API, Ctrl-C, one-line errors, --debug."""
 
 from __future__ import annotations
 
 import argparse
-import atexit
-import contextlib
+import gc
 import logging
 import os
 import sys
@@ -14,11 +13,6 @@ from sparkify import interrupts, local_prefect
 from sparkify.errors import first_line
 from sparkify.secrets import redact
 from sparkify.text import printable
-
-# Before Prefect is imported: no telemetry from a throwaway local server.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-local_prefect.configure_local_prefect()
 
 
 class _OneLineRecords(logging.Filter):
@@ -54,31 +48,25 @@ def run_command(main: Callable[[argparse.Namespace], int], parser: argparse.Argu
                 argv: list[str] | None = None) -> int:
     """Parse, run, and turn any failure into one line on stderr and a non-zero exit."""
     args = parser.parse_args(argv)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # read when GX is imported, later
     import prefect  # noqa: F401  (configures Prefect's logging, which quiet_logging adjusts)
 
     quiet_logging(args.debug)
-    code, line, stopped = 1, None, False
-    with contextlib.ExitStack() as command:
-        try:
-            # The kept local server first: with its URL set, no temporary server is isolated.
-            command.enter_context(local_prefect.local_api())
-            command.enter_context(interrupts.ctrl_c_stops_the_run())
-            code = main(args)
-        except KeyboardInterrupt:
-            stopped = True
-        except Exception as exc:
-            # After a Ctrl-C, what fails while the run unwinds is its consequence (a call to a
-            # stopped Prefect API, say): the outcome stays "interrupted".
-            if args.debug and not interrupts.interrupted():
-                raise
-            line = f"error: {one_line(exc)}"
-    if interrupts.interrupted():  # the run has unwound: exit now, 130
-        interrupts.exit_now()
-    if stopped:
+    try:
+        # The local API first: the Ctrl-C handling covers the run, not a server's start.
+        with local_prefect.local_api(), interrupts.ctrl_c_stops_the_run():
+            return main(args)
+    except KeyboardInterrupt:
         return interrupts.report()
-    if line:
-        print(line, file=sys.stderr)
-    return code
+    except Exception as exc:
+        # After a Ctrl-C, what fails while the run unwinds is its consequence (a call to a
+        # stopped Prefect API, say): the outcome stays "interrupted".
+        if interrupts.interrupted():
+            return interrupts.report()
+        if args.debug:
+            raise
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 1
 
 
 def one_line(exc: BaseException) -> str:
@@ -86,15 +74,7 @@ def one_line(exc: BaseException) -> str:
 
 
 def exit_command(code: int) -> NoReturn:
-    """End a command with `code`: send what Prefect still queues (logs, events), run the atexit
-    handlers, flush the output, then exit without the interpreter's teardown of every loaded
-    module, which writes nothing and took 1.8-2.6 s with Prefect and GX loaded (of a 6 s run
-    that finds nothing new)."""
-    interrupts.drain_prefect_queues()
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing more to say
-            pass
-    os._exit(code)
+    """Exit with `code`. gc.freeze() first: the interpreter's last collection would otherwise
+    walk every object Prefect and GX created (0.7-1.8 s, against 0.1 s frozen)."""
+    gc.freeze()
+    sys.exit(code)
