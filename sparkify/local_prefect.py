@@ -1,4 +1,5 @@
-"""Which Prefect API a command talks to when no PREFECT_API_URL is set.
+"""Which Prefect API a command talks to when no PREFECT_API_URL is set, and what a command
+says when that API fails mid-run.
 
 SPARKIFY_PREFECT_SERVER=kept (the default): the first command starts a Prefect API server for
 its PREFECT_HOME (sparkify/local/prefect_server.py) and the later ones use it; it stops itself
@@ -16,6 +17,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,13 +35,17 @@ MODES = ("kept", "temporary")
 DEFAULT_IDLE_MINUTES = 30.0
 STATE_GLOB, LOCK_FILE, LOG_FILE = "sparkify-server-*.json", "sparkify-server.lock", "sparkify-server.log"
 SERVER_MODULE = "sparkify.local.prefect_server"
+# Prefect's client retries a failed request 5 times, 2 to 32 s apart: about a minute per call
+# to a local server that has gone (nothing will answer at its address again). One retry still
+# covers a keep-alive connection that the server closed just as a request was sent.
+LOCAL_CLIENT_RETRIES = 1
 
 
 @contextlib.contextmanager
 def local_api() -> Iterator[str | None]:
     """For one command: a local server's API URL in Prefect's settings (its URL), or nothing
     when a PREFECT_API_URL is set (None)."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
     mode = _mode()  # a mistyped setting is an error even where it would not apply
     if PREFECT_API_URL.value():
@@ -47,7 +53,8 @@ def local_api() -> Iterator[str | None]:
         return
     with contextlib.ExitStack() as stack:
         url = kept_server_url() if mode == "kept" else stack.enter_context(_own_server())
-        with temporary_settings(updates={PREFECT_API_URL: url}):
+        with temporary_settings(updates={PREFECT_API_URL: url,
+                                         PREFECT_CLIENT_MAX_RETRIES: LOCAL_CLIENT_RETRIES}):
             yield url
 
 
@@ -84,11 +91,12 @@ def stop_kept_server(home: Path) -> bool:
 def _own_server() -> Iterator[str]:
     """A server for this command only: it ends when the command does, however it ends."""
     lifeline = Lifeline()
-    url, _ = _start(_home(), [], lifeline.popen)
+    url, process = _start(_home(), [], lifeline.popen)
     try:
         yield url
     finally:
-        drain_prefect_queues()  # the run's last logs and events reach it before it stops
+        if process.poll() is None:  # the run's last logs and events reach it before it stops
+            drain_prefect_queues()
         lifeline.close()
 
 
@@ -169,6 +177,54 @@ def drain_prefect_queues() -> None:
 
     APILogWorker.drain_all(timeout=5)
     EventsWorker.drain_all(timeout=5)
+
+
+def api_failure(exc: BaseException) -> str | None:
+    """One line when `exc` is Prefect's API failing (gone, or answering 5xx), else None."""
+    failed = _api_error(exc)
+    if failed is None:
+        return None
+    request = failed.request
+    api = str(request.url).split("/api/", 1)[0] + "/api"
+    if api_unreachable(exc):
+        line = f"the Prefect API at {api} did not answer ({failed.__class__.__name__}: {failed})"
+    else:
+        line = (f"the Prefect API at {api} failed: HTTP {failed.response.status_code} to "
+                f"{request.method} {request.url.path}{_full_disk_of_home()}")
+    if "/flow_runs/" in request.url.path and request.url.path.endswith("/set_state"):
+        flow_run = request.url.path.split("/flow_runs/", 1)[1].split("/", 1)[0]
+        line += f"; the run's end is not recorded there: flow run {flow_run} stays Running"
+    return line
+
+
+def api_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` is a request to Prefect's API that found no server (refused, cut off)."""
+    import httpx
+
+    return isinstance(_api_error(exc), httpx.TransportError)
+
+
+def _api_error(exc: BaseException):
+    """The httpx error of a request to Prefect's API in the chain of `exc`, if any."""
+    import httpx
+
+    from sparkify.errors import causes
+
+    for link in causes(exc):
+        if isinstance(link, (httpx.TransportError, httpx.HTTPStatusError)):
+            try:
+                _ = link.request  # httpx raises RuntimeError for an error without one
+            except RuntimeError:
+                return None
+            return link
+    return None
+
+
+def _full_disk_of_home() -> str:
+    home = _home()
+    if shutil.disk_usage(home).free < 1 << 20:
+        return f" (the disk of PREFECT_HOME, {home}, is full)"
+    return ""
 
 
 def _mode() -> str:
