@@ -27,8 +27,8 @@ from pathlib import Path
 
 from sparkify.local.lifeline import Lifeline
 
-# Its start is almost all imports: 8-9 s at load 2-3, 16-18 s with both cores busy, over a
-# minute at load 10. A server that has exited fails the wait at once.
+# Its start is almost all imports, so it grows with the load (2 cores): 8-9 s at load 1-3,
+# 9-18 s with both cores busy, 48-88 s at load 7-10. A server that has exited fails at once.
 STARTUP_TIMEOUT_SECONDS = 300
 MODE_ENV, IDLE_ENV = "SPARKIFY_PREFECT_SERVER", "SPARKIFY_PREFECT_IDLE_MINUTES"
 MODES = ("kept", "temporary")
