@@ -129,6 +129,20 @@ def test_a_commands_own_server_ends_with_it(tmp_path):
     server.wait(timeout=30)
 
 
+def test_the_server_is_set_as_prefect_sets_its_temporary_server():
+    """SERVER_ENV copies what Prefect sets for its own temporary server (no UI, no scheduler):
+    this fails when a Prefect upgrade changes it."""
+    import inspect
+
+    from prefect.server.api.server import SubprocessASGIServer
+
+    from sparkify.local.prefect_server import SERVER_ENV
+
+    source = inspect.getsource(SubprocessASGIServer._run_uvicorn_command)
+    assert [name for name, value in SERVER_ENV.items() if f'"{name}": "{value}"' not in source] == []
+    assert source.count('": "') == len(SERVER_ENV)  # and nothing more
+
+
 def test_a_bad_setting_is_a_clear_error(home, monkeypatch):
     monkeypatch.setenv(local_prefect.MODE_ENV, "forever")
     with pytest.raises(ValueError, match="SPARKIFY_PREFECT_SERVER='forever': expected one of"):
