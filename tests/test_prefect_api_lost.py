@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from sparkify.local.generator import generate
-from sparkify.local_prefect import STATE_GLOB
+from sparkify.local_prefect import STATE_GLOB, stop_kept_server
 from tests.conftest import PROJECT_ROOT
 from tests.faults import COPY_IN_PROGRESS, SONGPLAY_INSERT, wait_for
 from tests.test_crash_reruns import SPEC, assert_nothing_committed
@@ -95,6 +95,7 @@ def small_disk(tmp_path):
     try:
         yield mount
     finally:
+        stop_kept_server(mount / "prefect-home")  # before its files are out of reach
         subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
