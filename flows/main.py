@@ -10,29 +10,25 @@ Run it as `python flows/main.py [options]` (see --help) or as the `elt` Prefect 
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import date
-from pathlib import Path
 from typing import Literal
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from prefect import flow
+from prefect.logging import get_run_logger
+from prefect.runtime import flow_run
+from prefect.utilities.annotations import quote
+from pydantic import SecretStr
 
-from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is imported)
-from prefect import flow  # noqa: E402
-from prefect.logging import get_run_logger  # noqa: E402
-from prefect.runtime import flow_run  # noqa: E402
-from prefect.utilities.annotations import quote  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-
-from sparkify.runtime import open_runtime  # noqa: E402
-from tasks.discovery import discover_sources, seed_emulator, select_new_objects  # noqa: E402
-from tasks.quality import check_staging, check_warehouse  # noqa: E402
-from tasks.analytics import collect_figures, figures_of, render_report  # noqa: E402
-from tasks.reporting import (  # noqa: E402
+from sparkify import cli
+from sparkify.runtime import open_runtime
+from tasks.discovery import discover_sources, seed_emulator, select_new_objects
+from tasks.quality import check_staging, check_warehouse
+from tasks.analytics import collect_figures, figures_of, render_report
+from tasks.reporting import (
     RunSummary, StepClock, check_error_budget, finish_run, summarize_run,
 )
-from tasks.staging import check_max_errors, create_tables, stage_sources  # noqa: E402
-from tasks.transform import transform_star  # noqa: E402
+from tasks.staging import check_max_errors, create_tables, stage_sources
+from tasks.transform import transform_star
 
 
 @flow(name="sparkify-elt")

@@ -8,17 +8,13 @@ reuses what exists, so running it again changes nothing and says so.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from prefect import flow
 
-from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is imported)
-from prefect import flow  # noqa: E402
-
-from sparkify.aws.provision.outcome import Summary, provision_summary  # noqa: E402
-from sparkify.runtime import open_runtime  # noqa: E402
-from tasks.provisioning import (  # noqa: E402
+from sparkify import cli
+from sparkify.aws.provision.outcome import Summary, provision_summary
+from sparkify.runtime import open_runtime
+from tasks.provisioning import (
     announce_billable, check_provision_settings, ensure_ingress_rule, ensure_role,
     ensure_role_policy, ensure_security_group, ensure_warehouse, wait_until_available,
 )

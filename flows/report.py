@@ -7,18 +7,14 @@ Run it as `python flows/report.py [--warehouse-url URL | --config FILE]` (see --
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from prefect import flow
+from pydantic import SecretStr
 
-from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is imported)
-from prefect import flow  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-
-from sparkify.runtime import open_runtime  # noqa: E402
-from tasks.analytics import render_report  # noqa: E402
-from tasks.reporting import count_rows  # noqa: E402
+from sparkify import cli
+from sparkify.runtime import open_runtime
+from tasks.analytics import render_report
+from tasks.reporting import count_rows
 
 
 @flow(name="sparkify-report")

@@ -8,17 +8,13 @@ it is safe to run twice. A final snapshot is taken only when [DWH] FINAL_SNAPSHO
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from prefect import flow
 
-from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is imported)
-from prefect import flow  # noqa: E402
-
-from sparkify.aws.provision.outcome import Summary, teardown_summary  # noqa: E402
-from sparkify.runtime import open_runtime  # noqa: E402
-from tasks.provisioning import (  # noqa: E402
+from sparkify import cli
+from sparkify.aws.provision.outcome import Summary, teardown_summary
+from sparkify.runtime import open_runtime
+from tasks.provisioning import (
     delete_role, delete_role_policies, delete_security_group, delete_warehouse, revoke_ingress_rules,
 )
 

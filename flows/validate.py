@@ -7,19 +7,15 @@ the `validate` Prefect deployment. Exits 1 when an expectation fails, listing ea
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+from prefect import flow
+from pydantic import SecretStr
 
-from sparkify import cli  # noqa: E402  (sets Prefect's environment before it is imported)
-from prefect import flow  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-
-from sparkify.errors import QualityGateError  # noqa: E402
-from sparkify.quality.report import QualityReport  # noqa: E402
-from sparkify.runtime import open_runtime  # noqa: E402
-from tasks.quality import check_staging, check_warehouse  # noqa: E402
+from sparkify import cli
+from sparkify.errors import QualityGateError
+from sparkify.quality.report import QualityReport
+from sparkify.runtime import open_runtime
+from tasks.quality import check_staging, check_warehouse
 
 
 @flow(name="sparkify-validate")

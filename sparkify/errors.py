@@ -42,15 +42,17 @@ def is_transient(exc: BaseException | None) -> bool:
 
     Never when anything in its chain says the data or the settings are wrong (a malformed
     record, a failed gate, a config error, a SQL data, integrity or syntax error): running
-    again would fail the same way, after doing the work again.
+    again would fail the same way, after doing the work again. Nor when Prefect's API failed:
+    a task run again would redo its work against an API that its client already retried.
     """
-    chain = list(_causes(exc))
+    chain = list(causes(exc))
     if any(isinstance(link, _never_retried()) for link in chain):
         return False
     return any(_is_connection_level(link) for link in chain)
 
 
-def _causes(exc: BaseException | None):
+def causes(exc: BaseException | None):
+    """`exc`, then what it was raised from or while handling, and so on."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen and len(seen) < 20:
         seen.add(id(exc))
@@ -59,9 +61,11 @@ def _causes(exc: BaseException | None):
 
 
 def _never_retried() -> tuple[type[BaseException], ...]:
+    import httpx
     import psycopg2
 
-    return (MalformedRecordError, QualityGateError, ConfigError, KeyboardInterrupt,
+    # httpx: Prefect's API client (nothing else in a run speaks httpx)
+    return (MalformedRecordError, QualityGateError, ConfigError, KeyboardInterrupt, httpx.HTTPError,
             psycopg2.DataError, psycopg2.IntegrityError, psycopg2.ProgrammingError,
             psycopg2.NotSupportedError)
 

@@ -70,8 +70,9 @@ def _wait_for(before_commit: Callable[[], object] | None, logger) -> float:
     started = time.perf_counter()
     try:
         before_commit()
-    except BaseException:
-        logger.warning("the staging checks did not pass: the transform is rolled back")
+    except BaseException as exc:
+        verdict = "did not pass" if isinstance(exc, QualityGateError) else "gave no verdict"
+        logger.warning("the staging checks %s: the transform is rolled back", verdict)
         raise
     return time.perf_counter() - started
 

@@ -10,9 +10,10 @@ from typing import Iterable
 
 import re
 import secrets
+import shutil
 import string
 import sys
-import time
+import tempfile
 import urllib.request
 from dataclasses import dataclass
 
@@ -23,8 +24,11 @@ import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-# The commands the tests start keep a local Prefect server per PREFECT_HOME: not for 30 minutes
-# after the suite (and pytest_sessionfinish stops those of the suite's temporary homes).
+# The commands the tests start keep a local Prefect server per PREFECT_HOME: in a home of the
+# suite's own, never the user's ~/.prefect (whose server other commands may be using), which
+# pytest_sessionfinish stops and removes; not for 30 minutes if the suite is stopped first.
+SUITE_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="sparkify-test-prefect-"))
+os.environ["PREFECT_HOME"] = str(SUITE_PREFECT_HOME)
 os.environ.setdefault("SPARKIFY_PREFECT_IDLE_MINUTES", "5")
 
 from sparkify.config import example_file  # noqa: E402
@@ -254,24 +258,14 @@ def small_dataset(root: Path) -> Path:
                           "TRAAAAB2": [song("SO2", "B", "AR2", "Y", 180.0)]})
 
 
-def pytest_sessionstart(session):
-    session.config.started_at = time.time()
-
-
 def pytest_sessionfinish(session, exitstatus):
-    """Stop the kept Prefect servers that the suite's commands started: those of its temporary
-    homes, and that of the user's PREFECT_HOME if it was started during the suite."""
-    from prefect.settings import get_current_settings
-
-    from sparkify.local_prefect import STATE_FILE, stop_kept_server
+    """Stop the kept Prefect servers that the suite's commands started, in its homes."""
+    from sparkify.local_prefect import STATE_GLOB, stop_kept_server
 
     base = Path(str(session.config._tmp_path_factory.getbasetemp()))
-    states = list(base.rglob(STATE_FILE))
-    user_state = Path(get_current_settings().home) / STATE_FILE
-    if user_state.is_file() and user_state.stat().st_mtime >= session.config.started_at:
-        states.append(user_state)
-    for state in states:
-        stop_kept_server(state.parent)
+    for home in {state.parent for state in base.rglob(STATE_GLOB)} | {SUITE_PREFECT_HOME}:
+        stop_kept_server(home)
+    shutil.rmtree(SUITE_PREFECT_HOME, ignore_errors=True)
 
 
 # ---- the Redshift stand-in: its strict PostgreSQL, a fresh database per test ---------------

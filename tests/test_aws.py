@@ -408,7 +408,8 @@ def _script(aws: Aws, *args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SPARKIFY_", "PREFECT_"))}
     env.update(AWS_ENDPOINT_URL=aws.endpoint, AWS_ACCESS_KEY_ID=aws.access_key,
                AWS_SECRET_ACCESS_KEY=aws.secret_key, AWS_DEFAULT_REGION=REGION,
-               SPARKIFY_DB_PASSWORD=aws.password, PREFECT_LOGGING_LEVEL="DEBUG")
+               SPARKIFY_DB_PASSWORD=aws.password, PREFECT_LOGGING_LEVEL="DEBUG",
+               PREFECT_HOME=str(cwd / "prefect-home"))  # its server's log and database: scanned too
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=300, check=False)
 

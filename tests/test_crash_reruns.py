@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from flows.main import elt
 from sparkify.errors import SourceError, SparkifyError
 from sparkify.local.generator import GeneratorSpec, generate
+from sparkify.local_prefect import SERVER_MODULE
 from sparkify.model import STAR_TABLES
 from tests.conftest import PROJECT_ROOT
 from tests.faults import (
@@ -158,8 +159,7 @@ def interrupt_mid_transform(data, url, tmp_path, *, prefect_server_too: bool) ->
 
     env = {name: value for name, value in os.environ.items() if name != "PREFECT_API_URL"}
     env.update(PREFECT_HOME=str(tmp_path / "prefect-home"),
-               SPARKIFY_PREFECT_SERVER="temporary",  # a server of the command's own, as a child
-               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300")  # slow on a loaded machine
+               SPARKIFY_PREFECT_SERVER="temporary")  # a server of the command's own, as a child
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out.open("w") as stdout, err.open("w") as stderr:
         command = subprocess.Popen(
@@ -194,11 +194,11 @@ def _prefect_servers(processes) -> list:
     found = []
     for process in processes:
         try:
-            if any("prefect.server.api.server" in part for part in process.cmdline()):
+            if any(SERVER_MODULE in part for part in process.cmdline()):
                 found.append(process)
         except psutil.Error:
             pass
-    assert found, "no temporary Prefect server among the command's children"
+    assert found, "no Prefect server of its own among the command's children"
     return found
 
 

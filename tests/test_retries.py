@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import psycopg2
 import pytest
 from botocore.exceptions import ConnectionClosedError, ResponseStreamingError
@@ -86,6 +87,8 @@ def _chained(outer: Exception, inner: BaseException) -> Exception:
     _chained(WarehouseError("copy failed"), psycopg2.errors.InvalidTextRepresentation()),
     _chained(MalformedRecordError("bad"), ConnectionResetError()),  # bad data wins
     SourceError("bucket not found: s3://nowhere"),
+    # Prefect's API gone (its client retried already): the task would redo its work in vain
+    _chained(httpx.ConnectError("[Errno 111] Connection refused"), ConnectionRefusedError()),
 ])
 def test_bad_data_settings_and_failed_gates_are_never_retried(error):
     assert not is_transient(error)

@@ -44,7 +44,6 @@ def main(argv: list[str]) -> int:
 
 def redshift_standin(argv: list[str]) -> int:
     """The ELT's own command line, run with the Redshift engine against the stand-in."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from flows import main as elt_command
     from sparkify import cli
 
@@ -58,9 +57,6 @@ def redshift_standin(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    code = main(sys.argv[1:])
-    if sys.argv[1:2] == [STANDIN]:
-        from sparkify import cli
+    from sparkify import cli
 
-        cli.exit_command(code)
-    sys.exit(code)
+    cli.exit_command(main(sys.argv[1:]))

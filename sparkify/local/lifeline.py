@@ -29,7 +29,7 @@ class Lifeline:
         read_end, write_end = os.pipe()  # neither end inheritable: only the child gets one
         try:
             process = subprocess.Popen(command, env={**env, LIFELINE_ENV: str(read_end)},
-                                       pass_fds=(read_end,), **kwargs)
+                                       pass_fds=(read_end, *kwargs.pop("pass_fds", ())), **kwargs)
         except BaseException:
             os.close(write_end)
             raise

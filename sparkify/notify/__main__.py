@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from sparkify import cli  # sets Prefect's environment before it is imported
+from sparkify import cli
 from sparkify.config import load_settings
 
 
