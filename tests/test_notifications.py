@@ -189,7 +189,8 @@ def ui_link(env, flow_run_id) -> str:
 
 def duplicated_users(url: str) -> str:
     """The star's tables, with user 7 twice in `users`: the warehouse gate's user_id is unique
-    fails, on any run, since a run rebuilds only the users it loads."""
+    fails, on any run, since a run rebuilds only the users it loads. User 7 has an event in the
+    history, or the warehouse would be taken for an earlier version's and rebuilt."""
     PostgresWarehouse(url).create_tables()
     conn = psycopg2.connect(url)
     conn.autocommit = True
@@ -197,6 +198,8 @@ def duplicated_users(url: str) -> str:
         cur.execute("ALTER TABLE users DROP CONSTRAINT users_pkey")
         cur.execute("INSERT INTO users VALUES ('7', 'Ann', 'Lee', 'F', 'free'), "
                     "('7', 'Ann', 'Lee', 'F', 'free')")
+        cur.execute("INSERT INTO user_events (user_id, session_id, item_in_session, ts, is_play, "
+                    "level) VALUES ('7', 1, 0, 1541105830796, FALSE, 'free')")
     conn.close()
     return url
 

@@ -216,18 +216,18 @@ def test_13_a_waiting_run_sets_the_lock_timeout_back_itself(standin_db, s3_emula
     first = warehouse(standin_db, s3_emulator_url, bucket)
     second = warehouse(standin_db, s3_emulator_url, bucket, recorder=log)
     second.lock_probe_ms = 200
-    entered = threading.Event()
+    waiting, entered = threading.Event(), threading.Event()
 
     def second_run() -> None:
-        with second.exclusive():
+        with second.exclusive(on_wait=waiting.set):
             entered.set()
 
     with first.exclusive():
         thread = threading.Thread(target=second_run)
         thread.start()
-        time.sleep(1.0)  # the probe has timed out; the second run waits past its 200 ms
+        assert waiting.wait(60), "the second run's probe never timed out"
         assert not entered.is_set()
-    thread.join(10)
+    thread.join(60)
 
     assert entered.is_set()
     log.flush()  # the second run's statements were recorded on its own thread
