@@ -26,7 +26,7 @@ lock:  ## re-resolve the newest versions pyproject.toml allows into constraints.
 	rm -rf .lock-venv
 
 run: setup  ## the ELT on the embedded default (local S3 emulator + embedded PostgreSQL)
-	$(PY) flows/main.py $(ARGS)
+	$(VENV)/bin/sparkify run $(ARGS)
 
 # The staging tests again with the compiled parser off (SPARKIFY_NATIVE=off): the reference
 # parses every line, as on an install without a C compiler (README, "How it works").
@@ -52,7 +52,7 @@ bench-gets: setup  ## GETs/s and client CPU per GET of the S3 clients on many sm
 	$(PY) benchmarks/gets.py $(ARGS)
 
 notify-setup: setup  ## the failure notifications of automations/ on the Prefect server at PREFECT_API_URL
-	$(PY) -m sparkify.notify $(ARGS)
+	$(VENV)/bin/sparkify notify $(ARGS)
 
 lint: setup
 	$(PY) -m pip install --quiet ruff sqlfluff

@@ -104,8 +104,22 @@ def _say_waiting() -> None:
     get_run_logger().warning("another ELT run is loading this warehouse: waiting for it to finish")
 
 
+class _ElParser(argparse.ArgumentParser):
+    """Refuses inconsistent options as argparse refuses a bad one: before any server starts."""
+
+    def parse_args(self, *args, **kwargs) -> argparse.Namespace:
+        parsed = super().parse_args(*args, **kwargs)
+        if parsed.max_errors < 0:
+            self.error("--max-errors must be 0 or more")
+        if (parsed.start is None) != (parsed.end is None):
+            self.error("a backfill needs both --start and --end")
+        if parsed.full_refresh and parsed.start:
+            self.error("--full-refresh reloads everything: it cannot be combined with --start/--end")
+        return parsed
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="flows/main.py", description=__doc__.splitlines()[0])
+    parser = _ElParser(prog="flows/main.py", description=__doc__.splitlines()[0])
     parser.add_argument("--data", metavar="DIR",
                         help="source directory in the S3 layout (song_data/, log_data/); "
                              "default: the project's generated sample")
@@ -131,12 +145,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(args: argparse.Namespace, redshift_standin: bool = False) -> int:
-    if args.max_errors < 0:
-        raise ValueError("--max-errors must be 0 or more")
-    if (args.start is None) != (args.end is None):
-        raise ValueError("a backfill needs both --start and --end")
-    if args.full_refresh and args.start:
-        raise ValueError("--full-refresh reloads everything: it cannot be combined with --start/--end")
     summary = elt(
         data=args.data, source=args.source,
         warehouse_url=SecretStr(args.warehouse_url) if args.warehouse_url else None,

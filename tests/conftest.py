@@ -61,8 +61,11 @@ def postgres_server_url(tmp_path_factory) -> Iterable[str]:
 
     # pgserver's socket lives in the data directory: keep its path short.
     data_dir = Path("/tmp") / f"sparkify-test-pg-{os.getpid()}"
-    with EmbeddedPostgres(data_dir=data_dir, database="postgres") as server:
-        yield server.url
+    try:
+        with EmbeddedPostgres(data_dir=data_dir, database="postgres") as server:
+            yield server.url
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _with_database(server_url: str, database: str) -> str:
@@ -276,8 +279,11 @@ def standin_data_dir() -> Iterable[Path]:
     from sparkify.local.standin.database import StrictPostgres
 
     data_dir = Path("/tmp") / f"sparkify-standin-{os.getpid()}"
-    with StrictPostgres(data_dir=data_dir, database="standin_first"):
-        yield data_dir
+    try:
+        with StrictPostgres(data_dir=data_dir, database="standin_first"):
+            yield data_dir
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ directory whose settings differ (they are put back at each start, without a rest
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import psycopg2
@@ -34,5 +35,8 @@ def test_the_embedded_server_has_its_bulk_load_settings_at_every_start():
             cur.execute("ALTER SYSTEM SET max_wal_size = '1GB'")
             cur.execute("SELECT pg_reload_conf()")
         conn.close()
-    with EmbeddedPostgres(data_dir=data_dir, database="postgres") as server:
-        assert setting(server.url, "max_wal_size") == BULK_LOAD_SETTINGS["max_wal_size"]
+    try:
+        with EmbeddedPostgres(data_dir=data_dir, database="postgres") as server:
+            assert setting(server.url, "max_wal_size") == BULK_LOAD_SETTINGS["max_wal_size"]
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)

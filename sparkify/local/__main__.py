@@ -1,6 +1,7 @@
-"""`python -m sparkify.local query "SQL"` or `psql`: use the embedded warehouse after a run.
-`python -m sparkify.local redshift-standin --data DIR [--warehouse-url URL] [ELT options]`: the
-ELT through the Redshift engine against the stand-in (docs/redshift-standin.md)."""
+"""`sparkify local query "SQL"` or `psql` (or `python -m sparkify.local ...`): use the
+embedded warehouse after a run. `sparkify local redshift-standin --data DIR [--warehouse-url
+URL] [ELT options]`: the ELT through the Redshift engine against the stand-in
+(docs/redshift-standin.md)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from pathlib import Path
 STANDIN = "redshift-standin"
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], prog: str = "python -m sparkify.local") -> int:
     if argv[:1] == [STANDIN]:
-        return redshift_standin(argv[1:])
+        return redshift_standin(argv[1:], prog=f"{prog} {STANDIN}")
     import pgserver
 
     from sparkify.local.postgres import PGDATA_DIR, EmbeddedPostgres
 
-    parser = argparse.ArgumentParser(prog="python -m sparkify.local")
+    parser = argparse.ArgumentParser(prog=prog)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("query", help="run one SQL statement and print the rows").add_argument("sql")
     commands.add_parser("psql", help="an interactive psql on the embedded database")
@@ -42,13 +43,13 @@ def main(argv: list[str]) -> int:
         return subprocess.call(command)
 
 
-def redshift_standin(argv: list[str]) -> int:
+def redshift_standin(argv: list[str], prog: str) -> int:
     """The ELT's own command line, run with the Redshift engine against the stand-in."""
     from flows import main as elt_command
     from sparkify import cli
 
     parser = elt_command.build_parser()
-    parser.prog = f"python -m sparkify.local {STANDIN}"
+    parser.prog = prog
     parser.description = ("The ELT through the Redshift engine (its SQL, COPY from S3, error "
                           "views, lock) against a PostgreSQL made as strict as Redshift; with "
                           "--warehouse-url, that database and login as they are.")
