@@ -29,7 +29,7 @@ run: setup  ## the ELT on the embedded default (local S3 emulator + embedded Pos
 	$(VENV)/bin/sparkify run $(ARGS)
 
 # The staging tests again with the compiled parser off (SPARKIFY_NATIVE=off): the reference
-# parses every line, as on an install without a C compiler (README, "How it works").
+# parses every line, as on an install without a C compiler (docs/operations.md, "Installing").
 STAGING_TESTS := tests/test_records.py tests/test_bench_smoke.py tests/test_native_rows.py \
 	tests/test_oddities.py tests/test_compressed.py
 

@@ -1,6 +1,6 @@
 """The records a quiet rule affected in a run, counted for its summary and warnings.
 
-The README's table "One rule per oddity" has every rule. Most refuse a record, which the run
+The table "One rule per oddity" of docs/data-rules.md has every rule. Most refuse a record, which the run
 names as malformed; the rules here change a record at staging, or leave it as it is where a
 reader might expect otherwise, without an error: the run says how many records each affected.
 Each count comes from the warehouse's SQL (sql/oddities/), so both engines count alike.

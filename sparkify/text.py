@@ -1,6 +1,6 @@
 """Text from the data, shown so that nothing that renders it takes it for markup or control.
 
-One function per kind of output; README "Security: data never runs as markup" lists which
+One function per kind of output; docs/security.md, "Data never runs as markup", lists which
 output uses which. HTML pages escape with html.escape (the report page, the Data Docs).
 """
 

@@ -68,7 +68,7 @@ class Event:
     @classmethod
     def of(cls, record: dict) -> Event | None:
         """The event as staged: blanks around the userId and after the page dropped; a play is
-        page 'NextSong' exactly (README, "One rule per oddity")."""
+        page 'NextSong' exactly (docs/data-rules.md, "One rule per oddity")."""
         user_id = (record.get("userId") or "").strip(" ")
         if not user_id:
             return None

@@ -1,7 +1,7 @@
 """Crash-consistent reruns: kill the warehouse, the S3 emulator or the run itself mid-way,
 restart what was killed, run again, and get exactly the tables of a clean run.
 
-The one difference allowed is the README's songplay_id rule: a crash inside the transform
+The one difference allowed is songplay_id (docs/transform.md): a crash inside the transform
 consumes identity values that no rollback returns, so the rerun's songplay_id may skip values;
 they stay unique, and later reruns keep them. Every other column of every table, and songplay
 without its surrogate key, must equal the clean run's.

@@ -2,7 +2,7 @@
 
 Every value is checked where it is staged: a record the star cannot hold is a malformed record
 named with its file and line, counted against --max-errors and kept in load_errors, and the
-star tables stay as they were. The README's table "One rule per oddity" lists the rules.
+star tables stay as they were. The table "One rule per oddity" of docs/data-rules.md lists the rules.
 """
 
 from __future__ import annotations

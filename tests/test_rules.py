@@ -1,6 +1,6 @@
 """The rules of issue #27 item 9, each through the whole run on both engines: the local profile
 (client-side staging into PostgreSQL) and the Redshift engine against its stand-in (server-side
-COPY by Redshift's documented rules). The README's table "One rule per oddity" lists them;
+COPY by Redshift's documented rules). The table "One rule per oddity" of docs/data-rules.md lists them;
 where a rule leaves records as they are or changes them quietly, the run's summary and a
 warning say how many it affected."""
 
@@ -36,7 +36,7 @@ class Engine:
 
     def refuses(self, data, rule: str) -> str:
         """The one-line error of a run that refuses a record breaking `rule`: malformed at
-        staging on the client path, the staging gate on Redshift (README, "Every value is
+        staging on the client path, the staging gate on Redshift (docs/data-rules.md, "Every value is
         checked where it is staged")."""
         expected = QualityGateError if self.name == "redshift" else MalformedRecordError
         with pytest.raises(expected) as failure:

@@ -4,8 +4,8 @@ load of them all, and as a small Python oracle of the contract's semantics says 
 Generated data has what makes incremental loads hard: days that arrive late, songs that arrive
 after their plays, the same play in two objects with different ts and details, users who change
 level several times, several events of a user in one millisecond, songs and artists repeated
-with different details, titles several songs share; and the oddities of the README's "One rule
-per oddity" that change what a record is: user ids with blanks around them, pages that are
+with different details, titles several songs share; and the oddities of docs/data-rules.md's
+"One rule per oddity" that change what a record is: user ids with blanks around them, pages that are
 NextSong but for case or blanks. One PostgreSQL, no Prefect, no S3 emulator.
 """
 

@@ -1,5 +1,5 @@
 """S3 reads through obstore (Rust's object_store): the many small GETs of a load, at a
-fraction of boto3's client CPU per GET (`make bench-gets`; README, Performance).
+fraction of boto3's client CPU per GET (`make bench-gets`; docs/performance.md).
 
 `ObstoreS3Store` is `S3ObjectStore` with its bodies fetched by obstore: listing, HEAD, PUT and
 the bucket check stay on boto3. Both use the same boto3 session's credentials (temporary ones

@@ -77,7 +77,7 @@ def notification_block_id(client: SyncPrefectClient, block: str, url: str) -> UU
         document = client.read_block_document_by_name(name, slug, include_secrets=False)
     except ObjectNotFound:
         raise ConfigError(f"{setting}: no such block on the Prefect server at {url} "
-                          "(create it first: README, Notifications)") from None
+                          "(create it first: docs/quality.md, Notifications)") from None
     capabilities = document.block_schema.capabilities if document.block_schema else []
     if "notify" not in capabilities:
         raise ConfigError(f"{setting}: a {slug} block cannot send notifications; use a "
