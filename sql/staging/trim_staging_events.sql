@@ -4,6 +4,9 @@
 -- PostgreSQL does not. Kept, they would match, group and de-duplicate differently on the two
 -- engines (a title 'Song ' is the play of 'Song' on Redshift only); dropped, both agree.
 -- user_id is trimmed at both ends before this (staging/trim_user_ids).
+-- LIKE '% ', not RIGHT(x, 1) = ' ': on Redshift = ignores trailing blanks, so '' = ' ' holds and
+-- an empty value would count as trimmed; LIKE does not ignore them
+-- (https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html).
 UPDATE staging_events
 SET
     artist = RTRIM(artist),
@@ -18,14 +21,14 @@ SET
     song = RTRIM(song),
     user_agent = RTRIM(user_agent)
 WHERE
-    RIGHT(artist, 1) = ' '
-    OR RIGHT(auth, 1) = ' '
-    OR RIGHT(first_name, 1) = ' '
-    OR RIGHT(gender, 1) = ' '
-    OR RIGHT(last_name, 1) = ' '
-    OR RIGHT(level, 1) = ' '
-    OR RIGHT(location, 1) = ' '
-    OR RIGHT(method, 1) = ' '
-    OR RIGHT(page, 1) = ' '
-    OR RIGHT(song, 1) = ' '
-    OR RIGHT(user_agent, 1) = ' '
+    artist LIKE '% '
+    OR auth LIKE '% '
+    OR first_name LIKE '% '
+    OR gender LIKE '% '
+    OR last_name LIKE '% '
+    OR level LIKE '% '
+    OR location LIKE '% '
+    OR method LIKE '% '
+    OR page LIKE '% '
+    OR song LIKE '% '
+    OR user_agent LIKE '% '

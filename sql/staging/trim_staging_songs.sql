@@ -3,6 +3,9 @@
 -- insignificant": https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html),
 -- PostgreSQL does not. Kept, they would match, group and de-duplicate differently on the two
 -- engines (a title 'Song ' is the play of 'Song' on Redshift only); dropped, both agree.
+-- LIKE '% ', not RIGHT(x, 1) = ' ': on Redshift = ignores trailing blanks, so '' = ' ' holds and
+-- an empty value would count as trimmed; LIKE does not ignore them
+-- (https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html).
 UPDATE staging_songs
 SET
     artist_id = RTRIM(artist_id),
@@ -11,8 +14,8 @@ SET
     song_id = RTRIM(song_id),
     title = RTRIM(title)
 WHERE
-    RIGHT(artist_id, 1) = ' '
-    OR RIGHT(artist_location, 1) = ' '
-    OR RIGHT(artist_name, 1) = ' '
-    OR RIGHT(song_id, 1) = ' '
-    OR RIGHT(title, 1) = ' '
+    artist_id LIKE '% '
+    OR artist_location LIKE '% '
+    OR artist_name LIKE '% '
+    OR song_id LIKE '% '
+    OR title LIKE '% '
