@@ -406,13 +406,14 @@ SELECT
 -- Blanks around a userId are dropped on every engine: " 7 " is user "7", an id being its
 -- characters, not its padding (Redshift ignores trailing blanks in comparisons anyway:
 -- staging/trim_staging_events); a userId of blanks only becomes empty, no user. The rows it
--- changes are counted in the run's warnings (sparkify/quality/oddities.py). LENGTH counts
--- trailing blanks on both engines, where = would ignore them on Redshift
--- (https://docs.aws.amazon.com/redshift/latest/dg/r_LEN.html; BTRIM:
+-- changes are counted in the run's warnings (sparkify/oddities.py). LIKE sees trailing blanks on
+-- both engines, where = would ignore them on Redshift ("LIKE and ILIKE predicates do not
+-- implicitly ignore trailing spaces":
+-- https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html; BTRIM:
 -- https://docs.aws.amazon.com/redshift/latest/dg/r_BTRIM.html).
 UPDATE staging_events
 SET user_id = BTRIM(user_id)
-WHERE LENGTH(BTRIM(user_id)) < LENGTH(user_id);
+WHERE user_id LIKE ' %' OR user_id LIKE '% ';
 
 -- staging/trim_staging_events (connection 5)
 -- Trailing blanks dropped from every text column of staging_events, on every engine:
@@ -421,6 +422,9 @@ WHERE LENGTH(BTRIM(user_id)) < LENGTH(user_id);
 -- PostgreSQL does not. Kept, they would match, group and de-duplicate differently on the two
 -- engines (a title 'Song ' is the play of 'Song' on Redshift only); dropped, both agree.
 -- user_id is trimmed at both ends before this (staging/trim_user_ids).
+-- LIKE '% ', not RIGHT(x, 1) = ' ': on Redshift = ignores trailing blanks, so '' = ' ' holds and
+-- an empty value would count as trimmed; LIKE does not ignore them
+-- (https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html).
 UPDATE staging_events
 SET
     artist = RTRIM(artist),
@@ -435,17 +439,17 @@ SET
     song = RTRIM(song),
     user_agent = RTRIM(user_agent)
 WHERE
-    RIGHT(artist, 1) = ' '
-    OR RIGHT(auth, 1) = ' '
-    OR RIGHT(first_name, 1) = ' '
-    OR RIGHT(gender, 1) = ' '
-    OR RIGHT(last_name, 1) = ' '
-    OR RIGHT(level, 1) = ' '
-    OR RIGHT(location, 1) = ' '
-    OR RIGHT(method, 1) = ' '
-    OR RIGHT(page, 1) = ' '
-    OR RIGHT(song, 1) = ' '
-    OR RIGHT(user_agent, 1) = ' ';
+    artist LIKE '% '
+    OR auth LIKE '% '
+    OR first_name LIKE '% '
+    OR gender LIKE '% '
+    OR last_name LIKE '% '
+    OR level LIKE '% '
+    OR location LIKE '% '
+    OR method LIKE '% '
+    OR page LIKE '% '
+    OR song LIKE '% '
+    OR user_agent LIKE '% ';
 
 -- staging/canonical_user_ids (connection 5)
 -- A userId written as an integral number (12.0, or "12.0") names the same user as 12: staged
@@ -512,6 +516,9 @@ SELECT
 -- insignificant": https://docs.aws.amazon.com/redshift/latest/dg/r_Examples_with_character_types.html),
 -- PostgreSQL does not. Kept, they would match, group and de-duplicate differently on the two
 -- engines (a title 'Song ' is the play of 'Song' on Redshift only); dropped, both agree.
+-- LIKE '% ', not RIGHT(x, 1) = ' ': on Redshift = ignores trailing blanks, so '' = ' ' holds and
+-- an empty value would count as trimmed; LIKE does not ignore them
+-- (https://docs.aws.amazon.com/redshift/latest/dg/r_patternmatching_condition_like.html).
 UPDATE staging_songs
 SET
     artist_id = RTRIM(artist_id),
@@ -520,11 +527,11 @@ SET
     song_id = RTRIM(song_id),
     title = RTRIM(title)
 WHERE
-    RIGHT(artist_id, 1) = ' '
-    OR RIGHT(artist_location, 1) = ' '
-    OR RIGHT(artist_name, 1) = ' '
-    OR RIGHT(song_id, 1) = ' '
-    OR RIGHT(title, 1) = ' ';
+    artist_id LIKE '% '
+    OR artist_location LIKE '% '
+    OR artist_name LIKE '% '
+    OR song_id LIKE '% '
+    OR title LIKE '% ';
 
 -- staging/analyze (connection 6)
 -- The COPYs run with STATUPDATE OFF: statistics are refreshed once, after the load.
