@@ -33,6 +33,7 @@ os.environ.setdefault("SPARKIFY_PREFECT_IDLE_MINUTES", "5")
 
 from sparkify.config import example_file  # noqa: E402
 from sparkify.local.emulator import S3Emulator  # noqa: E402
+from tests.databases import Databases  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_SAMPLE = PROJECT_ROOT.parent / "shared" / "data" / "udacity-sample"
@@ -68,26 +69,26 @@ def postgres_server_url(tmp_path_factory) -> Iterable[str]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def _with_database(server_url: str, database: str) -> str:
-    base, _, query = server_url.partition("?")
-    base = base.rsplit("/", 1)[0] + "/" + database
-    return f"{base}?{query}" if query else base
+@pytest.fixture
+def databases(postgres_server_url) -> Iterable[Databases]:
+    """Fresh, empty databases for one test (`databases.create()`), dropped afterwards."""
+    made = Databases(postgres_server_url)
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture(scope="module")
+def module_databases(postgres_server_url) -> Iterable[Databases]:
+    """The same for the tests of one module."""
+    made = Databases(postgres_server_url)
+    yield made
+    made.drop_all()
 
 
 @pytest.fixture
-def warehouse_url(postgres_server_url) -> Iterable[str]:
+def warehouse_url(databases) -> str:
     """A fresh, empty database for one test, dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(postgres_server_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(postgres_server_url, name)
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    return databases.create()
 
 
 def query(url: str, sql: str, params=None) -> list[tuple]:
@@ -98,11 +99,6 @@ def query(url: str, sql: str, params=None) -> list[tuple]:
             return cur.fetchall()
     finally:
         conn.close()
-
-
-def snapshot(url: str, tables: Iterable[str]) -> dict[str, list[tuple]]:
-    """Every row of every table, in a stable order."""
-    return {t: query(url, f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in tables}
 
 
 # ---- writing source data sets ------------------------------------------------------------

@@ -69,28 +69,6 @@ class KillablePostgres:
             raise RuntimeError(f"pg_ctl {' '.join(args)} failed ({done.returncode}): {tail}")
 
 
-def create_database(server_url: str, name: str) -> str:
-    """An empty database `name` on the server of `server_url`; its URL."""
-    drop_database(server_url, name)
-    _admin(server_url, f'CREATE DATABASE "{name}"')
-    base, _, query = server_url.partition("?")
-    return base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
-
-
-def drop_database(server_url: str, name: str) -> None:
-    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _admin(server_url: str, statement: str) -> None:
-    admin = psycopg2.connect(server_url)
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cur:
-            cur.execute(statement)
-    finally:
-        admin.close()
-
-
 @dataclass
 class BackgroundRun:
     """One call on a thread of its own; `error` is what it raised, if anything."""

@@ -45,8 +45,10 @@ def stage_and_transform(url: str, root: Path, *, keys: Collection[str] | None = 
     return results
 
 
-def star_snapshot(url: str, *, ids: bool = True, schema: str = "public") -> dict[str, list[tuple]]:
-    """Every row of the six star tables, in key order; `ids=False` leaves songplay_id out."""
+def star_snapshot(url: str, *, ids: bool = True, schema: str = "public",
+                  also: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
+    """Every row of the six star tables, in key order, and of the tables in `also`, in the
+    order of all their columns; `ids=False` leaves songplay_id out."""
     conn = psycopg2.connect(url)
     try:
         with conn.cursor() as cur:
@@ -55,6 +57,9 @@ def star_snapshot(url: str, *, ids: bool = True, schema: str = "public") -> dict
                 cur.execute(f"SELECT * FROM {schema}.{table} ORDER BY {ORDER[table]}")
                 rows = cur.fetchall()
                 snapshot[table] = [row[1:] for row in rows] if table == "songplay" and not ids else rows
+            for table in also:
+                cur.execute(f"SELECT * FROM {schema}.{table} AS whole ORDER BY whole")
+                snapshot[table] = cur.fetchall()
             return snapshot
     finally:
         conn.close()

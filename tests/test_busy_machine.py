@@ -9,32 +9,20 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg2
 import pytest
 
-from tests.conftest import PROJECT_ROOT, _with_database
+from tests.conftest import PROJECT_ROOT
 
 RUN_TIMEOUT = 300  # against a hang only: a run takes 30 s idle, 1-4 min with every core busy
 
 
 @pytest.fixture
-def other_warehouse_url(postgres_server_url):
+def other_warehouse_url(databases) -> str:
     """A second fresh database, as `warehouse_url` gives one."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(postgres_server_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(postgres_server_url, name)
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    return databases.create()
 
 
 def _without_prefect_settings() -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import bz2
 import gzip
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -51,19 +50,8 @@ def compress_copy(plain: Path, out: Path) -> dict[str, int]:
 
 
 @pytest.fixture
-def second_url(postgres_server_url):
-    import psycopg2
-
-    name = "t_compressed_" + str(time.time_ns())[-9:]
-    admin = psycopg2.connect(postgres_server_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    base, _, socket = postgres_server_url.partition("?")
-    yield base.rsplit("/", 1)[0] + "/" + name + (f"?{socket}" if socket else "")
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+def second_url(databases) -> str:
+    return databases.create()
 
 
 def test_a_mixed_data_set_loads_exactly_as_the_same_data_uncompressed(

@@ -26,9 +26,10 @@ from sparkify.local.generator import GeneratorSpec, generate
 from sparkify.local_prefect import SERVER_MODULE
 from sparkify.model import STAR_TABLES
 from tests.conftest import PROJECT_ROOT
+from tests.databases import create_database, drop_database
 from tests.faults import (
     COPY_IN_PROGRESS, SONGPLAY_INSERT, STAGING_GATE_QUERY, BackgroundRun, KillablePostgres,
-    counts, create_database, drop_database, every_table, short_dir, task_run_counts, wait_for,
+    counts, every_table, short_dir, task_run_counts, wait_for,
 )
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

@@ -46,20 +46,9 @@ def ledger_keys(url, run_id_of_latest: bool = False) -> list[str]:
 
 
 @pytest.fixture
-def fresh_url(postgres_server_url):
+def fresh_url(databases) -> str:
     """A second empty database, for the full-reload reference."""
-    import psycopg2
-
-    name = "t_reference_" + str(time.time_ns())[-9:]
-    admin = psycopg2.connect(postgres_server_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    base, _, socket = postgres_server_url.partition("?")
-    yield base.rsplit("/", 1)[0] + "/" + name + (f"?{socket}" if socket else "")
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    return databases.create()
 
 
 def test_incremental_run_stages_only_new_objects_and_equals_a_full_reload(

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from html import unescape
 from pathlib import Path
 
 import psycopg2
 import pytest
-from sqlalchemy.engine import make_url
 
 from sparkify.quality.gate import QualityGate
 from sparkify.quality.targets import postgres_target
@@ -54,11 +52,8 @@ def text_columns(url: str) -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def database(postgres_server_url):
-    name = f"markup_{uuid.uuid4().hex[:10]}"
-    _execute(postgres_server_url, f'CREATE DATABASE "{name}"')
-    yield make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
-    _execute(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def database(module_databases) -> str:
+    return module_databases.create()
 
 
 # -- Data Docs ---------------------------------------------------------------------------------

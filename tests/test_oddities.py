@@ -15,11 +15,11 @@ from pydantic import SecretStr
 
 from flows.main import elt
 from sparkify.errors import MalformedRecordError
-from tests.conftest import event, query, snapshot, song, write_dataset
+from tests.conftest import event, query, song, write_dataset
+from tests.loading import star_snapshot
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-STAR = ("songplay", "users", "song", "artist", "time")
 SONGS = {"TRAAAAA1": [song("SO1", "A", "AR1", "X")]}
 DAY = "2018-11-02"
 LOG_KEY = f"s3://sparkify-local/log_data/2018/11/{DAY}-events.json"
@@ -36,7 +36,7 @@ def loaded(tmp_path, warehouse_url):
                                             event(userId="9001", itemInSession=1, level="paid")]},
                   SONGS)
     run(tmp_path, warehouse_url)
-    return tmp_path, warehouse_url, snapshot(warehouse_url, STAR)
+    return tmp_path, warehouse_url, star_snapshot(warehouse_url)
 
 
 def _raw_event(**fields) -> bytes:
@@ -85,7 +85,7 @@ def test_a_value_the_star_cannot_hold_is_named_at_staging_and_changes_nothing(lo
 
     assert f"malformed record in {LOG_KEY} line 2: {reason}" in str(failure.value)
     assert "\n" not in str(failure.value)
-    assert snapshot(url, STAR) == before
+    assert star_snapshot(url) == before
 
 
 @pytest.mark.parametrize("bad", BAD_VALUES.values(), ids=BAD_VALUES.keys())

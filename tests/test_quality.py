@@ -43,11 +43,6 @@ TS = 1541105830796  # 2018-11-01 20:57:10.796 UTC
 # -- fixtures ---------------------------------------------------------------------------------
 
 
-def _database_url(server_url: str, database: str) -> str:
-    url = make_url(server_url).set(database=database)
-    return url.render_as_string(hide_password=False)
-
-
 def _execute(url: str, *statements: str) -> None:
     conn = psycopg2.connect(url)
     conn.autocommit = True
@@ -70,20 +65,9 @@ def _scalar(url: str, sql: str):
 
 
 @pytest.fixture(scope="module")
-def new_database(postgres_server_url):
+def new_database(module_databases):
     """A factory of fresh databases on the test server, all dropped at the end."""
-    created: list[str] = []
-
-    def make(name: str) -> str:
-        database = f"quality_{name}_{os.getpid()}"
-        _execute(postgres_server_url, f'DROP DATABASE IF EXISTS "{database}"',
-                 f'CREATE DATABASE "{database}"')
-        created.append(database)
-        return _database_url(postgres_server_url, database)
-
-    yield make
-    for database in created:
-        _execute(postgres_server_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    return lambda name: module_databases.create(f"quality_{name}_{os.getpid()}")
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
-import psycopg2
 import pytest
 from pydantic import SecretStr
 
@@ -111,32 +110,12 @@ STAR = {"songplay": "SELECT start_time, user_id, level, song_id, artist_id, sess
         "user_level_history": "SELECT * FROM user_level_history ORDER BY user_id, valid_from"}
 
 
-def new_database(server_url: str, name: str) -> str:
-    drop_database(server_url, name)
-    _admin(server_url, f'CREATE DATABASE "{name}"')
-    base, _, socket = server_url.partition("?")
-    return base.rsplit("/", 1)[0] + "/" + name + (f"?{socket}" if socket else "")
-
-
-def drop_database(server_url: str, name: str) -> None:
-    _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _admin(server_url: str, statement: str) -> None:
-    admin = psycopg2.connect(server_url)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(statement)
-    admin.close()
-
-
 @pytest.fixture(scope="module")
-def loaded(prefect_harness, postgres_server_url, tmp_path_factory):
+def loaded(prefect_harness, module_databases, tmp_path_factory):
     """Days 1 and 3 loaded, then day 2 backfilled, then a rerun that finds nothing new; and
     the same days loaded at once into another warehouse. Yields both URLs and the page."""
     data = tmp_path_factory.mktemp("report-data")
-    names = (f"report_{os.getpid()}", f"report_reference_{os.getpid()}")
-    url, reference = (new_database(postgres_server_url, name) for name in names)
+    url, reference = module_databases.create(), module_databases.create()
     write_dataset(data, {day: DAYS[day] for day in ("2018-11-01", "2018-11-03")}, SONGS)
     first = elt(data=str(data), warehouse_url=SecretStr(url))
     history_before = query(url, STAR["user_level_history"])
@@ -149,8 +128,6 @@ def loaded(prefect_harness, postgres_server_url, tmp_path_factory):
     elt(data=str(data), warehouse_url=SecretStr(reference))
     yield {"url": url, "reference": reference, "first": first, "rerun": rerun, "page": page,
            "history_before_backfill": history_before, "star_after_backfill": star_after_backfill}
-    for name in names:
-        drop_database(postgres_server_url, name)
 
 
 # ---- the figures -------------------------------------------------------------------------

@@ -11,11 +11,11 @@ import pytest
 from pydantic import SecretStr
 
 from flows.main import elt
-from tests.conftest import event, query, snapshot, song, write_dataset
+from tests.conftest import event, query, song, write_dataset
+from tests.loading import star_snapshot
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
-STAR = ("songplay", "users", "song", "artist", "time")
 TS = 1541105830796  # 2018-11-01 20:57:10.796 UTC, a Thursday
 
 
@@ -169,10 +169,10 @@ def test_duplicate_event_is_one_play_and_rerun_changes_nothing(tmp_path, warehou
               "2018-11-02": [play]}  # the same event in two objects
     write_dataset(tmp_path, events, {"TRAAAAA1": [song("SO1", "A", "AR1", "X")]})
     run(tmp_path, warehouse_url)
-    before = snapshot(warehouse_url, STAR)
+    before = star_snapshot(warehouse_url)
     assert len(before["songplay"]) == 2
     run(tmp_path, warehouse_url)
-    assert snapshot(warehouse_url, STAR) == before  # songplay_id included
+    assert star_snapshot(warehouse_url) == before  # songplay_id included
 
 
 def test_late_song_fills_existing_play_and_keeps_its_id(tmp_path, warehouse_url):
