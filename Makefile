@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 
-.PHONY: setup run test test-reference bench bench-summary bench-gets notify-setup lint lock clean
+.PHONY: setup run test test-fast test-reference bench bench-summary bench-gets notify-setup lint lock clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,9 @@ run: setup  ## the ELT on the embedded default (local S3 emulator + embedded Pos
 # parses every line, as on an install without a C compiler (docs/operations.md, "Installing").
 STAGING_TESTS := tests/test_records.py tests/test_bench_smoke.py tests/test_native_rows.py \
 	tests/test_oddities.py tests/test_compressed.py
+
+test-fast: setup  ## the layer to run on every change: no flow runs, servers, browser or subprocess commands
+	$(PY) -m pytest -m "not slow" $(ARGS)
 
 test: setup  ## the whole test suite, then (without ARGS) the staging tests without the compiled parser
 	$(PY) -m pytest $(ARGS)

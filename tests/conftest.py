@@ -101,6 +101,27 @@ def query(url: str, sql: str, params=None) -> list[tuple]:
         conn.close()
 
 
+# ---- the layers: `make test-fast` leaves the slow tests out ------------------------------
+
+# A test is slow when it needs one of these: whole Prefect flow runs, a Prefect server, moto's
+# AWS server, the Redshift stand-in's PostgreSQL.
+SLOW_FIXTURES = {"prefect_harness", "moto_url", "aws", "standin_data_dir"}
+# ... or when its module runs commands in processes of their own, a browser, or servers.
+SLOW_MODULES = {
+    "test_aws", "test_aws_iam", "test_bench_smoke", "test_busy_machine", "test_child_processes",
+    "test_crash_reruns", "test_deployments", "test_dry_run", "test_interrupts",
+    "test_local_prefect", "test_markup", "test_notifications", "test_older_postgres",
+    "test_prefect_api_lost", "test_report", "test_s3_server",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1]
+        if module in SLOW_MODULES or SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
+
 # ---- writing source data sets ------------------------------------------------------------
 
 EVENT_DEFAULTS = {
