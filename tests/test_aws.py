@@ -258,9 +258,12 @@ def test_polling_logs_progress_and_gives_up_at_the_timeout(caplog):
 
 
 def test_polling_returns_as_soon_as_the_target_is_reached():
-    states = iter(["creating", "available"])
-    poll_until(lambda: next(states), "available", what="c", timeout=60, interval=0,
-               log=logging.getLogger("t"), sleep=lambda s: None)
+    states = iter(["creating", "available", "never read"])
+    slept: list[float] = []
+    poll_until(lambda: next(states), "available", what="c", timeout=60, interval=5,
+               log=logging.getLogger("t"), sleep=slept.append)
+    assert slept == [5]  # one wait between the two reads, none after the target
+    assert next(states) == "never read"
 
 
 @pytest.fixture

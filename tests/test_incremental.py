@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import date
 
 import orjson
@@ -14,6 +13,7 @@ from flows.main import elt
 from sparkify.local.generator import GeneratorSpec, generate
 from sparkify.warehouse.postgres import PostgresWarehouse as Warehouse
 from tests.conftest import event, query, song, write_dataset
+from tests.faults import wait_for
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -144,8 +144,10 @@ def test_a_second_run_waits_for_the_warehouse_lock(tmp_path, warehouse_url):
     with holder.exclusive():
         worker = threading.Thread(target=lambda: outcome.update(summary=run(tmp_path, warehouse_url)))
         worker.start()
-        time.sleep(8)
-        assert worker.is_alive()  # still waiting for the lock
+        wait_for(warehouse_url, "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = %s "
+                 "AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+                 run_ended=lambda: not worker.is_alive(), timeout=120)
+        assert worker.is_alive()  # waiting for the lock
         staged_tables = query(warehouse_url, "SELECT COUNT(*) FROM information_schema.tables "
                                              "WHERE table_name = 'songplay'")
         assert staged_tables == [(0,)]  # it has not even created the tables
