@@ -53,7 +53,7 @@ def load_jsonpaths(document: bytes, where: str, table: StagingTable) -> tuple[tu
     return parsed
 
 
-def _extract(document: Any, steps: tuple) -> Any:
+def extract_path(document: Any, steps: tuple) -> Any:
     for step in steps:
         if isinstance(step, int):
             if not isinstance(document, list) or step >= len(document):

@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sparkify.staging.jsonpaths import _extract
+from sparkify.staging.jsonpaths import extract_path
 from sparkify.staging.limits import MAX_RECORD_BYTES
 from sparkify.staging.native import NativeParser
 from sparkify.staging.rules import ColumnRule, column_rules
 from sparkify.staging.schema import FLOAT, STAGING_EVENTS, STAGING_SONGS, TEXT, StagingTable
-from sparkify.staging.values import _BOUNDS, CONVERTERS
+from sparkify.staging.values import INTEGER_BOUNDS, CONVERTERS
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def _compile_line(fields: tuple[Field, ...],
     repr(float) and the string as it is); anything else goes through its converter, which
     also raises BadRecord. The names below are bound in the function's namespace.
     """
-    namespace: dict[str, Any] = {"X": _extract, "P": prepare, "BACKSLASH": "\\"}
+    namespace: dict[str, Any] = {"X": extract_path, "P": prepare, "BACKSLASH": "\\"}
     body = ["def copy_line(r):"]
     if prepare is not None:
         body.append("    r = P(r)")
@@ -129,7 +129,7 @@ def _value_expression(v: str, i: int, field: Field) -> str:
     elif field.kind == FLOAT:
         test = f"{v}.__class__ is float"
     else:
-        low, high = _BOUNDS[field.kind]
+        low, high = INTEGER_BOUNDS[field.kind]
         test = f"{v}.__class__ is int and {low} <= {v} < {high}"
     if field.rule is not None and field.rule.fast_test(v, f"R{i}"):
         test += " and " + field.rule.fast_test(v, f"R{i}")

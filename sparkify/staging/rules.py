@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sparkify.staging.schema import FLOAT, TEXT, Column
-from sparkify.staging.values import _BOUNDS, NULL, BadRecord
+from sparkify.staging.values import INTEGER_BOUNDS, NULL, BadRecord
 
 RECORD_EXPECTATIONS = ("expect_column_values_to_not_be_null", "expect_column_values_to_be_between",
                        "expect_column_values_to_be_in_set")
@@ -85,7 +85,7 @@ def number_bounds(kind: str, between: tuple | None) -> dict[str, float] | None:
         if high is not None:
             bounds["lt" if strict_high else "le"] = float(high)
         return bounds
-    low, high = _BOUNDS[kind]
+    low, high = INTEGER_BOUNDS[kind]
     ge, le = low, high - 1
     if between is not None:
         rule_low, rule_high, strict_low, strict_high = between

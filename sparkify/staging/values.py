@@ -72,11 +72,11 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-_BOUNDS = {INT: (-2**31, 2**31), BIGINT: (-2**63, 2**63)}  # [low, high)
+INTEGER_BOUNDS = {INT: (-2**31, 2**31), BIGINT: (-2**63, 2**63)}  # [low, high)
 
 
 def _bounded(kind: str) -> Callable[[Any, str], str]:
-    low, high = _BOUNDS[kind]
+    low, high = INTEGER_BOUNDS[kind]
 
     def convert(value: Any, key: str) -> str:
         out = _integer(value, key)
