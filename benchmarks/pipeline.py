@@ -155,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     sampler.stopped.set()
     sampler.join()
 
-    own_peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across execve, so it would report the bench
+    # process's own size at the fork whenever that was larger than this run's peak.
+    own_peak_kb = _status_kb(os.getpid(), "VmHWM")
     workers_kb = sorted(sampler.worker_peak_kb.values(), reverse=True)
     result = {
         "flow_wall_seconds": wall,
