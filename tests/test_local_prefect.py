@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from prefect.settings import PREFECT_HOME, temporary_settings
+from prefect.settings import PREFECT_HOME, PREFECT_SERVER_DATABASE_CONNECTION_URL, temporary_settings
 
 from sparkify import local_prefect
 from sparkify.local_prefect import STATE_GLOB, kept_server_url, stop_kept_server
@@ -24,8 +24,12 @@ from tests.conftest import PROJECT_ROOT
 
 @pytest.fixture
 def home(tmp_path):
+    """A Prefect home of this test's, with its own database as a command there has: not the
+    database of Prefect's test harness, which other modules' tests may have started in this
+    process (a command in the same home would then have another server identity)."""
     home = tmp_path / "prefect-home"
-    with temporary_settings(updates={PREFECT_HOME: str(home)}):
+    with temporary_settings(updates={PREFECT_HOME: str(home)},
+                            restore_defaults={PREFECT_SERVER_DATABASE_CONNECTION_URL}):
         yield home
     stop_kept_server(home)
 
