@@ -49,9 +49,13 @@ def test_an_unseen_data_set_loads_as_on_the_local_profile_and_a_rerun_changes_no
     seed = secrets.randbelow(10**9)
     data = tmp_path / "data"
     generate(data, GeneratorSpec(songs=80, users=25, days=4, events_per_day=150, seed=seed))
-    write_dataset(data, {"2018-11-30": [  # oddities both engines must read alike
-        event(userId="12.0", itemInSession=1, song="Trail ", artist="Blank"),
-        event(userId="12", itemInSession=2, ts=1543600000000), event(userId=" 8 ", page="Home")]},
+    # Oddities both engines must read alike, in a session the generator never numbers (its
+    # session 1 could be user 12's: its earlier copy of the play would win, with its own song).
+    session = 10**9
+    write_dataset(data, {"2018-11-30": [
+        event(userId="12.0", sessionId=session, itemInSession=1, song="Trail ", artist="Blank"),
+        event(userId="12", sessionId=session, itemInSession=2, ts=1543600000000),
+        event(userId=" 8 ", sessionId=session, page="Home")]},
         {"TRZZZZZ1": [song("SOZZZ1", "Trail", "ARZZ1", "Blank ")]})
     url = standin_url(standin_db)
 
