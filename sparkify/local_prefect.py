@@ -64,7 +64,7 @@ def kept_server_url() -> str:
     state_file = home / f"sparkify-server-{_identity()}.json"
     with _locked(home / LOCK_FILE):
         state = _read_state(state_file)
-        if state and _answers(state):
+        if state and _healthy(state["url"]):
             return state["url"]
         idle_minutes = _idle_minutes()
         url, process = _start(home, ["--idle-minutes", str(idle_minutes)], subprocess.Popen,
@@ -151,42 +151,19 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def _answers(state: dict) -> bool:
-    """Whether the kept server a state file names answers. One whose process still runs is
-    only busy (on a loaded machine its health check took longer than one timeout): it is
-    given until the start-up timeout, rather than replaced under the runs using it."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while not _healthy(state["url"]):
-        if not _server_process(state) or time.monotonic() > deadline:
-            return False
-        time.sleep(0.5)
-    return True
-
-
-def _server_process(state: dict):
-    """The process a state file names, if it is still one of our servers."""
-    import psutil
-
-    try:
-        process = psutil.Process(int(state["pid"]))
-        return process if any(SERVER_MODULE in part for part in process.cmdline()) else None
-    except (psutil.Error, KeyError, ValueError):
-        return None
-
-
 def _stop(state: dict) -> bool:
     """Stop the server a state file names, if it is still one of ours."""
     import psutil
 
-    process = _server_process(state)
-    if process is None:
-        return False
     try:
+        process = psutil.Process(int(state["pid"]))
+        if not any(SERVER_MODULE in part for part in process.cmdline()):
+            return False
         process.terminate()
         process.wait(timeout=10)
     except psutil.TimeoutExpired:
         process.kill()
-    except psutil.Error:
+    except (psutil.Error, KeyError, ValueError):
         return False
     return True
 
