@@ -15,10 +15,10 @@ import random
 from pathlib import Path
 
 import orjson
-import psycopg2
 import pytest
 
 from tests.conftest import SHARED_SAMPLE, requires_shared_sample
+from tests.databases import admin
 from tests.loading import stage_and_transform, star_snapshot
 from tests.star_oracle import Oracle
 
@@ -102,11 +102,7 @@ def _write(root: Path, files: dict[str, list[dict]]) -> None:
 
 
 def _schema(url: str, name: str) -> str:
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE SCHEMA {name}")
-    conn.close()
+    admin(url, f"CREATE SCHEMA {name}")
     return name
 
 
